@@ -1,0 +1,1 @@
+"""Standardise, validate and quarantine source records (one module per field kind)."""

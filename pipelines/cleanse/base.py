@@ -1,0 +1,67 @@
+"""Shared vocabulary of the cleansing rules.
+
+Quality codes follow Dadata's convention, one code per field kind and record:
+
+* ``QC_VALID`` (0): the value was valid as given;
+* ``QC_CORRECTED`` (1): the value was corrected or standardised;
+* ``QC_SUSPICIOUS`` (2): kept, but flagged for a human check;
+* ``QC_INVALID`` (3): the value is unusable; the clean column is null, the raw value stays
+  in the record's ``raw`` JSON.
+
+A field that was empty in the source has a null quality code: there was nothing to judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import pandas as pd
+
+QC_VALID = 0
+QC_CORRECTED = 1
+QC_SUSPICIOUS = 2
+QC_INVALID = 3
+
+#: Longest value any rule looks at; longer cells are absurd for a customer field.
+MAX_VALUE_LENGTH = 1000
+
+
+def blank_to_none(value: object) -> str | None:
+    """Return the value stripped of surrounding white space, or None when nothing is left.
+
+    Non-string values (None, NaN, pandas NA) count as blank.
+    """
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def map_distinct(
+    values: pd.Series,
+    rule: Callable[[str], dict[str, Any]],
+    columns: list[str],
+    dtypes: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Apply a scalar rule once per distinct non-blank value and map the results back.
+
+    ``rule`` takes a stripped, non-empty string and returns a dict keyed by ``columns``
+    (missing keys mean null). Blank cells get all-null rows. The result has the same index
+    as ``values`` and exactly ``columns``, in order, cast to ``dtypes`` where given.
+    Customer fields repeat a lot, so this is much faster than applying the rule per row.
+    """
+    cleaned = values.map(blank_to_none)
+    distinct = pd.unique(cleaned.dropna())
+    table: dict[Hashable, tuple] = {}
+    for raw in distinct:
+        out = rule(raw)
+        table[raw] = tuple(out.get(c) for c in columns)
+    empty = tuple(None for _ in columns)
+    rows = [table.get(v, empty) if v is not None else empty for v in cleaned.tolist()]
+    frame = pd.DataFrame.from_records(rows, columns=columns, index=values.index)
+    if len(frame.columns) != len(columns):  # from_records drops columns for zero rows
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns}, index=values.index)
+    for col, dtype in (dtypes or {}).items():
+        frame[col] = frame[col].astype(dtype)
+    return frame

@@ -1,0 +1,533 @@
+"""The only module that reads source snapshots and reads or writes Parquet and JSON.
+
+Sources are read as text: every value arrives as a string (or null), so leading zeros in
+ids, postcodes and phones survive. CSV reading tolerates real exports: encoding detection
+(UTF-8, UTF-8 with BOM, cp1251), delimiter sniffing, quoted fields with embedded newlines,
+and broken lines, which come back as :class:`MalformedRecord` (file and line number)
+instead of aborting the read. Problems that make a file unreadable raise
+:class:`SourceError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.config import ConfigError, HubConfig, Source
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+#: Candidate delimiters for sniffing, in order of preference on a tie.
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+#: A quoted field longer than this many physical lines is taken for an unterminated quote.
+MAX_RECORD_LINES = 200
+#: Share of lines that may fail to decode in an explicitly configured encoding.
+MAX_BAD_LINE_SHARE = 0.05
+#: Technical columns added to every raw frame.
+FILE_COL, LINE_COL = "_file", "_line"
+
+
+class SourceError(RuntimeError):
+    """A source file cannot be read at all; the message is one line for the operator."""
+
+
+@dataclass
+class FileReport:
+    """What was read from one file (recorded in the manifest)."""
+
+    path: str
+    format: str
+    sha256: str
+    bytes: int
+    rows: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    empty: bool = False
+
+
+@dataclass
+class MalformedRecord:
+    """A CSV record that could not be split into the header's columns."""
+
+    file: str
+    line: int
+    detail: str
+    text: str
+
+
+@dataclass
+class RawSource:
+    """All files of one source: text columns plus ``_file`` and ``_line``."""
+
+    frame: pd.DataFrame
+    malformed: list[MalformedRecord] = field(default_factory=list)
+    files: list[FileReport] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def source_files(config: HubConfig, source: Source) -> list[Path]:
+    """Files matching the source's glob, sorted; :class:`SourceError` if there are none."""
+    pattern = config.source_glob(source)
+    files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not files:
+        raise SourceError(f"source {source.name}: no file matches {source.path!r} (looked for {pattern})")
+    return files
+
+
+def file_format(source: Source, path: Path) -> str:
+    """``csv`` or ``parquet``: the configured format, else from the extension."""
+    if source.format:
+        return source.format
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return "parquet"
+    if suffix in {".csv", ".tsv", ".txt"}:
+        return "csv"
+    raise SourceError(f"source {source.name}: cannot tell the format of {path.name}; set format: csv or parquet")
+
+
+def read_source(config: HubConfig, source: Source) -> RawSource:
+    """Read every file of a source as text and check that mapped columns exist.
+
+    A mapped column missing from a file raises :class:`ConfigError` naming file and column.
+    Empty files are allowed (reported with ``empty=True`` and zero rows).
+    """
+    frames: list[pd.DataFrame] = []
+    result = RawSource(frame=pd.DataFrame())
+    for path in source_files(config, source):
+        fmt = file_format(source, path)
+        if fmt == "csv":
+            frame, malformed, report = _read_csv(path, source)
+        else:
+            frame, report = _read_parquet_as_text(path, source)
+            malformed = []
+        if not report.empty:
+            check_columns(source, path, list(frame.columns))
+        result.files.append(report)
+        result.malformed.extend(malformed)
+        frames.append(frame)
+    non_empty = [f for f in frames if len(f.columns)]
+    result.frame = pd.concat(non_empty, ignore_index=True) if non_empty else _empty_frame(source)
+    for col in source.required_columns():
+        if col not in result.frame.columns:  # only possible when every file was empty
+            result.frame[col] = pd.Series(dtype="object")
+    return result
+
+
+def check_columns(source: Source, path: Path, columns: list[str]) -> None:
+    """Raise :class:`ConfigError` if a column the mapping names is absent from a file."""
+    present = set(columns)
+    for col in source.required_columns():
+        if col not in present:
+            hint = ", ".join(c for c in columns if not c.startswith("_"))[:300]
+            raise ConfigError(
+                f"source {source.name}: column {col!r} is mapped in hub.yml but missing from {path} "
+                f"(columns there: {hint})"
+            )
+
+
+def read_columns(config: HubConfig, source: Source) -> dict[Path, list[str]]:
+    """Header of every file of a source (cheap: for checks before a run starts)."""
+    headers: dict[Path, list[str]] = {}
+    for path in source_files(config, source):
+        if file_format(source, path) == "parquet":
+            try:
+                headers[path] = pq.read_schema(path).names
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise SourceError(f"source {source.name}: {path} is not a readable Parquet file ({_first_line(exc)})")
+        else:
+            text, _, _, _ = _decode(_read_bytes(path, source), source, path, head_only=True)
+            if not text.strip():
+                continue
+            delimiter = _sniff_delimiter(text) if source.delimiter == "auto" else source.delimiter
+            first = next(csv.reader(_lines(text), delimiter=delimiter), [])
+            headers[path] = _clean_header(first)
+    return headers
+
+
+def _empty_frame(source: Source) -> pd.DataFrame:
+    cols = {c: pd.Series(dtype="object") for c in source.required_columns()}
+    cols[FILE_COL] = pd.Series(dtype="object")
+    cols[LINE_COL] = pd.Series(dtype="int64")
+    return pd.DataFrame(cols)
+
+
+def _read_bytes(path: Path, source: Source) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"source {source.name}: cannot read {path} ({exc.strerror})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _read_csv(path: Path, source: Source) -> tuple[pd.DataFrame, list[MalformedRecord], FileReport]:
+    data = _read_bytes(path, source)
+    report = FileReport(path=str(path), format="csv", sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    if b"\x00" in data[:65536]:
+        raise SourceError(f"source {source.name}: {path} holds binary data (NUL bytes), not CSV text")
+    text, encoding, bad_lines, _ = _decode(data, source, path)
+    report.encoding = encoding
+    if not text.strip():
+        report.empty = True
+        return pd.DataFrame(), [], report
+    delimiter = _sniff_delimiter(text) if source.delimiter == "auto" else source.delimiter
+    report.delimiter = delimiter
+    header, records, malformed = _parse_records(text, delimiter, str(path))
+    width = len(header)
+    columns: list[list[str]] = [[] for _ in range(width)]
+    lines: list[int] = []
+    for line_no, values in records:
+        if line_no in bad_lines:
+            malformed.append(MalformedRecord(str(path), line_no, f"bytes not valid in {encoding}",
+                                             source_row_text(values, delimiter)))
+            continue
+        lines.append(line_no)
+        for i in range(width):
+            columns[i].append(values[i])
+    malformed.sort(key=lambda m: m.line)
+    frame = pd.DataFrame({name: pd.Series(col, dtype="object") for name, col in zip(header, columns)})
+    frame[FILE_COL] = str(path)
+    frame[LINE_COL] = pd.Series(lines, dtype="int64")
+    report.rows = len(frame) + len(malformed)
+    if len(frame) == 0 and not malformed:
+        report.empty = True
+    return frame, malformed, report
+
+
+def source_row_text(values: list[str], delimiter: str) -> str:
+    """A parsed record joined back into one line (for a quarantined row's ``raw``)."""
+    return delimiter.join(values)
+
+
+def _decode(data: bytes, source: Source, path: Path, head_only: bool = False) -> tuple[str, str, set[int], int]:
+    """Decode bytes; return text, encoding used, 1-based lines that failed, and their count.
+
+    ``auto`` tries UTF-8 (BOM-aware); a file where a few lines are not UTF-8 but others hold
+    UTF-8 multi-byte text stays UTF-8 and only those lines are marked; otherwise cp1251.
+    """
+    if head_only:
+        data = data[:65536]
+        data = data[: data.rfind(b"\n") + 1] or data
+    encoding = source.encoding
+    if encoding == "auto":
+        if data.startswith(b"\xef\xbb\xbf"):
+            encoding = "utf-8-sig"
+        else:
+            try:
+                return data.decode("utf-8"), "utf-8", set(), 0
+            except UnicodeDecodeError:
+                encoding = "utf-8" if _mostly_utf8(data) else "cp1251"
+    try:
+        return data.decode(encoding), encoding, set(), 0
+    except UnicodeDecodeError:
+        pass
+    # Decode line by line so that one bad line does not cost the file.
+    parts: list[str] = []
+    bad: set[int] = set()
+    for i, raw_line in enumerate(data.split(b"\n"), start=1):
+        try:
+            parts.append(raw_line.decode(encoding))
+        except UnicodeDecodeError:
+            parts.append(raw_line.decode(encoding, errors="replace"))
+            bad.add(i)
+    if encoding == "utf-8-sig" and parts:
+        parts[0] = parts[0].lstrip("\ufeff")
+    total = max(1, len(parts))
+    if source.encoding != "auto" and len(bad) / total > MAX_BAD_LINE_SHARE:
+        raise SourceError(
+            f"source {source.name}: {path} is not {encoding} text ({len(bad)} of {total} lines fail to decode); "
+            "set encoding: auto, utf-8 or cp1251"
+        )
+    return "\n".join(parts), encoding, bad, len(bad)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """True when most lines with non-ASCII bytes are valid UTF-8.
+
+    cp1251 Cyrillic practically never forms valid UTF-8 multi-byte sequences, so a file
+    where most non-ASCII lines decode is UTF-8 with a few damaged lines, not cp1251.
+    """
+    good = bad = 0
+    for raw_line in data.split(b"\n"):
+        if raw_line.isascii():
+            continue
+        try:
+            raw_line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    return good > bad
+
+
+def _lines(text: str) -> Iterator[str]:
+    """Physical lines with their terminators; only ``\\n`` ends a line (as csv expects)."""
+    start = 0
+    n = len(text)
+    while start < n:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The candidate delimiter that splits the first lines most consistently."""
+    head = "".join(line for _, line in zip(range(50), _lines(text)))
+    best, best_score = ",", (-1.0, 0)
+    for delim in DELIMITERS:
+        rows = [r for r in csv.reader(_lines(head), delimiter=delim) if r]
+        if not rows:
+            continue
+        width = len(rows[0])
+        if width < 2:
+            continue
+        consistent = sum(1 for r in rows if len(r) == width) / len(rows)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _clean_header(names: list[str]) -> list[str]:
+    """Strip names and BOMs; name blank columns; make repeated names unique (``a``, ``a.2``)."""
+    seen: Counter[str] = Counter()
+    out: list[str] = []
+    for i, name in enumerate(names, start=1):
+        name = name.replace("\ufeff", "").strip() or f"column_{i}"
+        seen[name] += 1
+        out.append(name if seen[name] == 1 else f"{name}.{seen[name]}")
+    return out
+
+
+class _LineFeeder:
+    """Feeds physical lines to csv.reader from a start index and tracks where it is."""
+
+    def __init__(self, lines: list[str], start: int) -> None:
+        self.lines = lines
+        self.pos = start
+        self.record_start = start
+        self.overlong = False
+
+    def __iter__(self) -> "_LineFeeder":
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        if self.pos - self.record_start >= MAX_RECORD_LINES:
+            self.overlong = True
+            raise StopIteration
+        line = self.lines[self.pos]
+        self.pos += 1
+        return line
+
+
+def _parse_records(text: str, delimiter: str, file: str) -> tuple[list[str], list[tuple[int, list[str]]], list[MalformedRecord]]:
+    """Split CSV text into header, good records (with 1-based first line) and malformed ones.
+
+    A record whose field count differs from the header's is malformed. If it spans several
+    physical lines (an unbalanced quote swallowing what follows), only its first line is
+    reported and parsing restarts on the next line, so one stray quote costs one row.
+    Trailing empty fields beyond the header's width are tolerated (a common export quirk).
+    """
+    lines = list(_lines(text))
+    header: list[str] | None = None
+    width = 0
+    records: list[tuple[int, list[str]]] = []
+    malformed: list[MalformedRecord] = []
+    pos = 0
+    while pos < len(lines):
+        feeder = _LineFeeder(lines, pos)
+        reader = csv.reader(feeder, delimiter=delimiter)
+        restart_at: int | None = None
+        while True:
+            feeder.record_start = feeder.pos
+            start = feeder.pos
+            try:
+                values = next(reader)
+            except StopIteration:
+                if feeder.overlong:
+                    restart_at = start + 1
+                    malformed.append(MalformedRecord(file, start + 1, "unbalanced quote", lines[start].rstrip("\r\n")))
+                break
+            except csv.Error as exc:
+                restart_at = start + 1
+                malformed.append(MalformedRecord(file, start + 1, f"unparseable: {exc}", lines[start].rstrip("\r\n")))
+                break
+            end = feeder.pos  # exclusive
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue  # blank line
+            if header is None:
+                header = _clean_header(values)
+                width = len(header)
+                continue
+            if len(values) > width and not any(v.strip() for v in values[width:]):
+                values = values[:width]
+            if len(values) == width:
+                records.append((start + 1, values))
+                continue
+            detail = f"expected {width} fields, found {len(values)}"
+            if end - start > 1:
+                malformed.append(MalformedRecord(file, start + 1, detail + " (unbalanced quote?)", lines[start].rstrip("\r\n")))
+                restart_at = start + 1
+                break
+            malformed.append(MalformedRecord(file, start + 1, detail, "".join(lines[start:end]).rstrip("\r\n")))
+        if restart_at is None:
+            break
+        pos = restart_at
+    return header or [], records, malformed
+
+
+# --------------------------------------------------------------------------- Parquet sources
+
+
+def _read_parquet_as_text(path: Path, source: Source) -> tuple[pd.DataFrame, FileReport]:
+    data = _read_bytes(path, source)
+    report = FileReport(path=str(path), format="parquet", sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    if not data:
+        report.empty = True
+        return pd.DataFrame(), report
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(f"source {source.name}: {path} is not a readable Parquet file ({_first_line(exc)})") from None
+    columns = {name: _arrow_to_text(table.column(name)) for name in _clean_header(table.column_names)}
+    frame = pd.DataFrame(columns) if columns else pd.DataFrame()
+    frame[FILE_COL] = str(path)
+    frame[LINE_COL] = pd.Series(range(1, table.num_rows + 1), dtype="int64")
+    report.rows = table.num_rows
+    report.empty = table.num_rows == 0
+    return frame, report
+
+
+def _arrow_to_text(column: pa.ChunkedArray) -> pd.Series:
+    """A Parquet column as text, the way a person would type the value."""
+    typ = column.type
+    if pa.types.is_dictionary(typ):
+        column = column.cast(typ.value_type)
+        typ = column.type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        return pd.Series(column.to_pylist(), dtype="object")
+    if pa.types.is_floating(typ):
+        # 31048.0 reads better as 31048; keep real fractions.
+        values = column.to_pylist()
+        return pd.Series([None if v is None else (str(int(v)) if float(v).is_integer() else repr(v)) for v in values],
+                         dtype="object")
+    if pa.types.is_nested(typ):
+        return pd.Series([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                          for v in column.to_pylist()], dtype="object")
+    try:
+        text = column.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.Series([None if v is None else str(v) for v in column.to_pylist()], dtype="object")
+    return pd.Series(text.to_pylist(), dtype="object")
+
+
+# --------------------------------------------------------------------------- hub files
+
+
+def write_parquet(frame: pd.DataFrame | pa.Table, path: Path, schema: pa.Schema | None = None) -> Path:
+    """Write a frame or table to Parquet (zstd), through a temporary file and a rename.
+
+    With a schema, columns are selected and cast to it, so published files always carry
+    the documented types even when a frame is empty.
+    """
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    if schema is not None:
+        table = conform(table, schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Select and cast a table's columns to a schema; absent columns become nulls."""
+    arrays = []
+    for f in schema:
+        if f.name in table.column_names:
+            arrays.append(table.column(f.name).cast(f.type))
+        else:
+            arrays.append(pa.nulls(table.num_rows, f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a hub Parquet file into pandas."""
+    return pq.read_table(path, columns=columns).to_pandas()
+
+
+def read_table(path: Path) -> pa.Table:
+    """Read a hub Parquet file as an Arrow table."""
+    return pq.read_table(path)
+
+
+def parquet_rows(path: Path) -> int:
+    """Row count from the Parquet footer (no data read)."""
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def write_json(data: Any, path: Path) -> Path:
+    """Write JSON (UTF-8, indented, keys in insertion order) through a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def concat_parquet(paths: list[Path], out: Path, schema: pa.Schema) -> int:
+    """Stream several Parquet files into one with the given schema; return the row count.
+
+    Files are read batch by batch, so memory stays flat whatever the total size.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    rows = 0
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for path in paths:
+            parquet = pq.ParquetFile(path)
+            for batch in parquet.iter_batches(batch_size=100_000):
+                table = conform(pa.Table.from_batches([batch]), schema)
+                writer.write_table(table)
+                rows += table.num_rows
+    os.replace(tmp, out)
+    return rows

@@ -1,0 +1,77 @@
+"""Canonical column names and Arrow schemas of every dataset the hub reads or writes.
+
+Anything that names a column of a published dataset takes the name from here.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+#: Canonical customer fields a source may map (DESIGN.md, configuration contract).
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "full_name", "last_name", "first_name", "middle_name", "gender", "birth_date",
+    "phone", "email", "address", "postcode", "country", "region", "city", "street",
+    "house", "flat", "company_name", "tax_id", "national_id", "consent_pd",
+    "consent_marketing", "do_not_contact", "created_at", "updated_at",
+)
+
+#: Canonical order fields (``kind: orders``).
+ORDER_FIELDS: tuple[str, ...] = (
+    "order_id", "customer_id", "order_date", "amount", "currency", "channel", "status",
+)
+
+#: Fields that may list several source columns whose values are all kept (a list).
+MULTI_VALUE_FIELDS: frozenset[str] = frozenset({"phone", "email"})
+
+#: Separator used when several source columns feed one multi-value field.
+MULTI_VALUE_SEPARATOR = "; "
+
+#: Fields that identify a person on their own; a record needs one of them (after
+#: cleansing) or it is quarantined as ``no_identity``.
+IDENTITY_FIELDS: tuple[str, ...] = ("last_name", "first_name", "phone", "email", "tax_id", "national_id")
+
+#: Quality-code columns, one per field kind.
+QC_COLUMNS: tuple[str, ...] = (
+    "qc_name", "qc_gender", "qc_birth_date", "qc_phone", "qc_email", "qc_address",
+    "qc_company", "qc_tax_id", "qc_national_id", "qc_consent",
+)
+
+_qc = pa.int8()
+_str = pa.string()
+
+CLEANSED_CUSTOMERS = pa.schema([
+    # provenance
+    ("source", _str), ("source_id", _str), ("record_key", _str), ("row_hash", _str),
+    ("file", _str), ("line", pa.int64()),
+    # names
+    ("full_name", _str), ("last_name", _str), ("first_name", _str), ("middle_name", _str),
+    ("name_script", _str), ("last_name_lat", _str), ("first_name_lat", _str),
+    ("middle_name_lat", _str), ("last_name_skel", _str), ("first_name_skel", _str),
+    ("name_skeleton", _str), ("first_name_canonical", _str), ("first_name_canonical_skel", _str),
+    ("qc_name", _qc),
+    ("gender", _str), ("gender_source", _str), ("qc_gender", _qc),
+    # dates
+    ("birth_date", pa.date32()), ("qc_birth_date", _qc),
+    ("created_at", pa.timestamp("us")), ("updated_at", pa.timestamp("us")),
+    # contacts
+    ("phone", _str), ("phones", pa.list_(_str)), ("phone_type", _str), ("phone_ext", _str),
+    ("phone_country", _str), ("qc_phone", _qc),
+    ("email", _str), ("emails", pa.list_(_str)), ("email_suggestion", _str), ("qc_email", _qc),
+    # address
+    ("address", _str), ("postcode", _str), ("country", _str), ("region", _str), ("city", _str),
+    ("street", _str), ("house", _str), ("flat", _str), ("qc_address", _qc),
+    # organisation and ids
+    ("company_name", _str), ("company_name_norm", _str), ("qc_company", _qc),
+    ("tax_id", _str), ("qc_tax_id", _qc), ("national_id", _str), ("national_id_type", _str),
+    ("qc_national_id", _qc),
+    # consent
+    ("consent_pd", pa.bool_()), ("consent_marketing", pa.bool_()), ("do_not_contact", pa.bool_()),
+    ("qc_consent", _qc),
+    # explanations and leftovers
+    ("issues", pa.list_(_str)), ("extra", _str), ("raw", _str),
+])
+
+QUARANTINE = pa.schema([
+    ("source", _str), ("source_id", _str), ("reasons", pa.list_(_str)), ("detail", _str),
+    ("file", _str), ("line", pa.int64()), ("raw", _str),
+])

@@ -1,0 +1,114 @@
+"""hub.yml validation: the contract's keys load; every mistake is one line naming source and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import ConfigError, load_config
+
+VALID = """\
+hub:
+  out: data/hub
+  default_country: ru
+  as_of: 2026-11-01
+sources:
+  - name: crm
+    kind: customers
+    path: data/demo/crm/*.csv
+    format: csv
+    encoding: auto
+    delimiter: auto
+    id: client_id
+    trust: 0.9
+    updated_at: modified_at
+    date_format: null
+    fields:
+      full_name: "ФИО"
+      phone: ["Телефон", "Моб. телефон"]
+      email: Email
+  - name: shop
+    kind: orders
+    path: data/demo/shop/*.parquet
+    customer_source: crm
+    fields: {order_id: id, customer_id: client_id, order_date: created, amount: total}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "conf" / "hub.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_contract_example_loads_and_resolves_paths_against_the_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, VALID))
+    assert config.hub.default_country == "RU"
+    assert config.out_dir == (tmp_path / "conf" / "data" / "hub").resolve()
+    crm = config.source("crm")
+    assert config.source_glob(crm) == str((tmp_path / "conf" / "data/demo/crm").resolve() / "*.csv")
+    assert crm.columns_of("phone") == ["Телефон", "Моб. телефон"]
+    assert crm.required_columns() == ["client_id", "modified_at", "ФИО", "Телефон", "Моб. телефон", "Email"]
+    assert config.source("shop").id_column == "id"
+    assert [s.name for s in config.customer_sources] == ["crm"]
+    assert len(config.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("trust: 0.9", "trust: 1.5", "sources[crm].trust"),
+        ("    fields:\n      full_name", "    fieldz:\n      full_name", "sources[crm].fieldz: unknown key"),
+        ("email: Email", "emial: Email", "sources[crm]: fields: unknown customers field(s) emial"),
+        ("customer_source: crm", "customer_source: erp", "sources[shop].customer_source: 'erp'"),
+        ("default_country: ru", "default_country: XX", "hub.default_country"),
+        ("name: shop", "name: crm", "source names must be unique; repeated: crm"),
+        ("    id: client_id\n", "", "sources[crm]: id: expected"),
+        ("name: crm", "name: CRM-1", "sources[CRM-1].name"),
+        ("encoding: auto", "encoding: koi8", "sources[crm].encoding"),
+        ("delimiter: auto", "delimiter: '#'", "sources[crm].delimiter"),
+        ("date_format: null", "date_format: yyyymmdd", "sources[crm].date_format: expected a strptime format"),
+        ("as_of: 2026-11-01", "as_of: yesterday", "hub.as_of"),
+        ("kind: orders", "kind: invoices", "sources[shop].kind"),
+        ("order_date: created, ", "", "sources[shop]: fields: an orders source must map order_date"),
+        ("    customer_source: crm\n", "", "sources[shop]: customer_source: expected"),
+        ('phone: ["Телефон", "Моб. телефон"]', "phone: []", "sources[crm].fields"),
+    ],
+)
+def test_each_mistake_names_source_and_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    assert old in VALID
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, VALID.replace(old, new)))
+    message = str(err.value)
+    assert expected in message
+    assert "\n" not in message
+    assert str(tmp_path) in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hub: [unclosed", "invalid YAML at line 1"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("hub: {}\n", "sources: required key is missing"),
+        ("hub: {}\nsources: []\n", "sources"),
+        ("hub: {}\nsources:\n  - {name: o, kind: orders, path: x, customer_source: o,"
+         " fields: {order_id: a, customer_id: b, order_date: c, amount: d}}\n", "customers"),
+    ],
+)
+def test_broken_files_give_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert expected in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yml")
+    path = tmp_path / "hub.yml"
+    path.write_bytes(VALID.encode("utf-16"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(path)
