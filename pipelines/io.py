@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -28,12 +29,12 @@ import pyarrow.parquet as pq
 
 from pipelines.config import ConfigError, HubConfig, Source
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+#: Longest CSV field accepted; a longer one is an unbalanced quote swallowing the file.
+MAX_FIELD_CHARS = 1_000_000
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 #: Candidate delimiters for sniffing, in order of preference on a tie.
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
-#: A quoted field longer than this many physical lines is taken for an unterminated quote.
-MAX_RECORD_LINES = 200
 #: Share of lines that may fail to decode in an explicitly configured encoding.
 MAX_BAD_LINE_SHARE = 0.05
 #: Technical columns added to every raw frame.
@@ -194,18 +195,15 @@ def _read_csv(path: Path, source: Source) -> tuple[pd.DataFrame, list[MalformedR
     delimiter = _sniff_delimiter(text) if source.delimiter == "auto" else source.delimiter
     report.delimiter = delimiter
     header, records, malformed = _parse_records(text, delimiter, str(path))
-    width = len(header)
-    columns: list[list[str]] = [[] for _ in range(width)]
-    lines: list[int] = []
-    for line_no, values in records:
-        if line_no in bad_lines:
-            malformed.append(MalformedRecord(str(path), line_no, f"bytes not valid in {encoding}",
-                                             source_row_text(values, delimiter)))
-            continue
-        lines.append(line_no)
-        for i in range(width):
-            columns[i].append(values[i])
+    if bad_lines:
+        for line_no, values in records:
+            if line_no in bad_lines:
+                malformed.append(MalformedRecord(str(path), line_no, f"bytes not valid in {encoding}",
+                                                 source_row_text(values, delimiter)))
+        records = [r for r in records if r[0] not in bad_lines]
     malformed.sort(key=lambda m: m.line)
+    lines = [line_no for line_no, _ in records]
+    columns = list(zip(*(values for _, values in records))) if records else [() for _ in header]
     frame = pd.DataFrame({name: pd.Series(col, dtype="object") for name, col in zip(header, columns)})
     frame[FILE_COL] = str(path)
     frame[LINE_COL] = pd.Series(lines, dtype="int64")
@@ -322,82 +320,71 @@ def _clean_header(names: list[str]) -> list[str]:
     return out
 
 
-class _LineFeeder:
-    """Feeds physical lines to csv.reader from a start index and tracks where it is."""
-
-    def __init__(self, lines: list[str], start: int) -> None:
-        self.lines = lines
-        self.pos = start
-        self.record_start = start
-        self.overlong = False
-
-    def __iter__(self) -> "_LineFeeder":
-        return self
-
-    def __next__(self) -> str:
-        if self.pos >= len(self.lines):
-            raise StopIteration
-        if self.pos - self.record_start >= MAX_RECORD_LINES:
-            self.overlong = True
-            raise StopIteration
-        line = self.lines[self.pos]
-        self.pos += 1
-        return line
-
-
 def _parse_records(text: str, delimiter: str, file: str) -> tuple[list[str], list[tuple[int, list[str]]], list[MalformedRecord]]:
     """Split CSV text into header, good records (with 1-based first line) and malformed ones.
 
     A record whose field count differs from the header's is malformed. If it spans several
     physical lines (an unbalanced quote swallowing what follows), only its first line is
-    reported and parsing restarts on the next line, so one stray quote costs one row.
-    Trailing empty fields beyond the header's width are tolerated (a common export quirk).
+    reported and parsing restarts on the next line, so one stray quote costs one row; a
+    field longer than :data:`MAX_FIELD_CHARS` is taken for such a quote too.
+    Trailing empty fields beyond the header's width are tolerated only when most rows have
+    them (a delimiter closing every line); otherwise such a row is malformed, since an
+    unquoted delimiter inside a value shifts every later column.
     """
     lines = list(_lines(text))
     header: list[str] | None = None
     width = 0
     records: list[tuple[int, list[str]]] = []
+    padded: list[tuple[int, list[str], str]] = []
     malformed: list[MalformedRecord] = []
     pos = 0
     while pos < len(lines):
-        feeder = _LineFeeder(lines, pos)
-        reader = csv.reader(feeder, delimiter=delimiter)
+        # csv's C reader over a plain iterator; line_num counts the physical lines consumed.
+        reader = csv.reader(itertools.islice(lines, pos, None), delimiter=delimiter)
         restart_at: int | None = None
+        end = pos
         while True:
-            feeder.record_start = feeder.pos
-            start = feeder.pos
+            start = end
             try:
                 values = next(reader)
             except StopIteration:
-                if feeder.overlong:
-                    restart_at = start + 1
-                    malformed.append(MalformedRecord(file, start + 1, "unbalanced quote", lines[start].rstrip("\r\n")))
                 break
             except csv.Error as exc:
                 restart_at = start + 1
-                malformed.append(MalformedRecord(file, start + 1, f"unparseable: {exc}", lines[start].rstrip("\r\n")))
+                malformed.append(MalformedRecord(file, start + 1, f"unparseable ({exc}); unbalanced quote?",
+                                                 lines[start].rstrip("\r\n")[:1000]))
                 break
-            end = feeder.pos  # exclusive
+            end = pos + reader.line_num  # exclusive
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue  # blank line
             if header is None:
                 header = _clean_header(values)
                 width = len(header)
                 continue
-            if len(values) > width and not any(v.strip() for v in values[width:]):
-                values = values[:width]
             if len(values) == width:
                 records.append((start + 1, values))
                 continue
+            if len(values) > width and end - start == 1 and not any(v.strip() for v in values[width:]):
+                padded.append((start + 1, values, lines[start].rstrip("\r\n")))
+                continue
             detail = f"expected {width} fields, found {len(values)}"
             if end - start > 1:
-                malformed.append(MalformedRecord(file, start + 1, detail + " (unbalanced quote?)", lines[start].rstrip("\r\n")))
+                malformed.append(MalformedRecord(file, start + 1, detail + " (unbalanced quote?)",
+                                                 lines[start].rstrip("\r\n")))
                 restart_at = start + 1
                 break
-            malformed.append(MalformedRecord(file, start + 1, detail, "".join(lines[start:end]).rstrip("\r\n")))
+            malformed.append(MalformedRecord(file, start + 1, detail, lines[start].rstrip("\r\n")))
         if restart_at is None:
             break
         pos = restart_at
+    # Rows with extra empty trailing fields are an export quirk when most rows have them
+    # (a delimiter after every line); in a file where few rows do, they are shifted rows.
+    if padded and len(padded) * 2 >= len(records) + len(padded):
+        records.extend((line, values[:width]) for line, values, _ in padded)
+        records.sort(key=lambda r: r[0])
+    else:
+        malformed.extend(MalformedRecord(file, line, f"expected {width} fields, found {len(values)}", text)
+                         for line, values, text in padded)
     return header or [], records, malformed
 
 
@@ -469,16 +456,36 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """Select and cast a table's columns to a schema; absent columns become nulls."""
     arrays = []
     for f in schema:
-        if f.name in table.column_names:
-            arrays.append(table.column(f.name).cast(f.type))
-        else:
+        column = table.column(f.name) if f.name in table.column_names else None
+        if column is None or column.null_count == len(column):
+            # absent, or all null (pandas may have typed it float or object): nulls of the right type
             arrays.append(pa.nulls(table.num_rows, f.type))
+        else:
+            arrays.append(column.cast(f.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a hub Parquet file into pandas."""
     return pq.read_table(path, columns=columns).to_pandas()
+
+
+def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read Parquet into pandas with text columns as objects holding ``str`` or ``None``.
+
+    (pandas' own conversion gives NaN for missing text, which is truthy and not None.)
+    Lists come back as Python lists, timestamps as datetime64, dates as ``date`` objects.
+    """
+    table = pq.read_table(path, columns=columns)
+    data: dict[str, pd.Series] = {}
+    for name, column in zip(table.column_names, table.columns):
+        typ = column.type
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_null(typ) \
+                or pa.types.is_list(typ) or pa.types.is_boolean(typ):
+            data[name] = pd.Series(column.to_pylist(), dtype="object")
+        else:
+            data[name] = column.to_pandas()
+    return pd.DataFrame(data, index=pd.RangeIndex(table.num_rows))
 
 
 def read_table(path: Path) -> pa.Table:
@@ -531,3 +538,52 @@ def concat_parquet(paths: list[Path], out: Path, schema: pa.Schema) -> int:
                 rows += table.num_rows
     os.replace(tmp, out)
     return rows
+
+
+def write_parts(frame: pd.DataFrame, folder: Path, rows_per_part: int) -> list[Path]:
+    """Write a frame as numbered Parquet parts of at most ``rows_per_part`` rows.
+
+    Always writes at least one part (possibly empty), so every source has a part to follow.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    paths = []
+    for i, start in enumerate(range(0, max(1, table.num_rows), rows_per_part)):
+        paths.append(write_parquet(table.slice(start, rows_per_part), folder / f"part-{i:05d}.parquet"))
+    return paths
+
+
+class ParquetSink:
+    """Append tables to one Parquet file with a fixed schema; the file appears on close.
+
+    Used to stream many parts into one file without holding them all in memory.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.schema = schema
+        self.rows = 0
+        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd")
+
+    def write(self, frame: pd.DataFrame | pa.Table) -> None:
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        table = conform(table, self.schema)
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self) -> Path:
+        self._writer.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def __enter__(self) -> "ParquetSink":
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._writer.close()
+            self._tmp.unlink(missing_ok=True)

@@ -171,3 +171,19 @@ def test_any_well_formed_csv_round_trips(tmp_path: Path, rows: list[list[str]], 
     raw = io.read_source(config, config.source("s"))
     assert raw.malformed == []
     assert raw.frame[["name", "note"]].values.tolist() == [[r[1], r[2]] for r in kept]
+
+
+def test_trailing_delimiter_on_every_row_is_a_quirk_but_on_one_row_a_shift(tmp_path: Path) -> None:
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "a.csv").write_text("id;name;note\n1;Анна;x;\n2;Олег;y;\n3;Ира;z;\n", encoding="utf-8")
+    (tmp_path / "s").mkdir()
+    # row 3: an unquoted ';' inside the address shifted the note into an extra column
+    (tmp_path / "s" / "a.csv").write_text("id;addr;note\n1;Москва;x\n2;ул. Ленина; д. 5;\n3;Тверь;z\n",
+                                          encoding="utf-8")
+    config = make_config(tmp_path, [{"name": "q", "path": "q/*.csv", "id": "id", "fields": {"full_name": "name"}},
+                                    {"name": "s", "path": "s/*.csv", "id": "id", "fields": {"address": "addr"}}])
+    quirk = io.read_source(config, config.source("q"))
+    assert quirk.frame["note"].tolist() == ["x", "y", "z"] and quirk.malformed == []
+    shifted = io.read_source(config, config.source("s"))
+    assert shifted.frame["id"].tolist() == ["1", "3"]
+    assert [(m.line, m.detail) for m in shifted.malformed] == [(3, "expected 3 fields, found 4")]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 QC_VALID = 0
@@ -49,19 +50,29 @@ def map_distinct(
     ``rule`` takes a stripped, non-empty string and returns a dict keyed by ``columns``
     (missing keys mean null). Blank cells get all-null rows. The result has the same index
     as ``values`` and exactly ``columns``, in order, cast to ``dtypes`` where given.
-    Customer fields repeat a lot, so this is much faster than applying the rule per row.
+    Customer fields repeat a lot, so this is much faster than applying the rule per row;
+    the mapping back is a vectorised take on ``pd.factorize`` codes.
     """
-    cleaned = values.map(blank_to_none)
-    distinct = pd.unique(cleaned.dropna())
-    table: dict[Hashable, tuple] = {}
-    for raw in distinct:
-        out = rule(raw)
-        table[raw] = tuple(out.get(c) for c in columns)
-    empty = tuple(None for _ in columns)
-    rows = [table.get(v, empty) if v is not None else empty for v in cleaned.tolist()]
-    frame = pd.DataFrame.from_records(rows, columns=columns, index=values.index)
-    if len(frame.columns) != len(columns):  # from_records drops columns for zero rows
-        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns}, index=values.index)
+    codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=True)
+    results: dict[str, tuple] = {}
+    per_column: list[list[Any]] = [[] for _ in columns]
+    for raw in uniques.tolist():
+        key = blank_to_none(raw)
+        if key is None:
+            row: tuple = tuple(None for _ in columns)
+        elif key in results:
+            row = results[key]
+        else:
+            out = rule(key)
+            row = results[key] = tuple(out.get(c) for c in columns)
+        for i, value in enumerate(row):
+            per_column[i].append(value)
+    frame = pd.DataFrame(index=values.index)
+    for name, column in zip(columns, per_column):
+        table = np.empty(len(column) + 1, dtype=object)
+        table[: len(column)] = column
+        table[len(column)] = None  # code -1 (missing) takes the last slot
+        frame[name] = pd.Series(table[codes], index=values.index, dtype="object")
     for col, dtype in (dtypes or {}).items():
         frame[col] = frame[col].astype(dtype)
     return frame
