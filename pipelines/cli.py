@@ -111,11 +111,11 @@ def demo(
     from pipelines.demo import generate_demo
 
     result = generate_demo(out, customers=customers, seed=seed)
-    typer.echo(f"demo: {customers:,} people written to {out} (config {result.config_path})")
-    manifest = run_flow(result.config_path, None)
+    typer.echo(f"demo: {customers:,} people written to {out} (config {result.config})")
+    manifest = run_flow(result.config, None)
     from pipelines.config import load_config
 
-    print_summary(manifest, load_config(result.config_path).out_dir)
+    print_summary(manifest, load_config(result.config).out_dir)
 
 
 def _parse_date(value: str | None) -> date | None:

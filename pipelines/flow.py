@@ -1,27 +1,30 @@
 """The Prefect flow ``consolidate``: ingest and cleanse every source, then publish the hub.
 
-Tasks sit at I/O boundaries and pass paths, not frames: each source's task reads its
-snapshot, runs the pure cleanse transforms and writes its Parquet files into the run
-folder; the publish task assembles the hub in a staging folder and swaps it in
-atomically (see :mod:`pipelines.publish`).
+Tasks sit at I/O boundaries and pass paths, not frames. ``ingest`` reads every source and
+writes mapped parts; ``cleanse`` runs the pure cleanse transforms on every part;
+``finalize`` applies the source-wide duplicate rule and writes accepted and quarantined
+rows per source; ``publish`` assembles the hub in a staging folder and swaps it in
+atomically (see :mod:`pipelines.publish`). The CPU-heavy jobs inside the first three tasks
+run in a pool of worker processes (:mod:`pipelines.parallel`).
 """
 
 from __future__ import annotations
 
 import traceback
-from collections import Counter
-from dataclasses import asdict
+from concurrent.futures import Executor
 from datetime import date, datetime, timezone
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
 from pipelines import __version__, io
-from pipelines.cleanse.transforms import cleanse_source
-from pipelines.config import HubConfig, load_config
+from pipelines.cleanse import jobs
+from pipelines.config import HubConfig, Source, load_config
 from pipelines.io import SourceError
+from pipelines.parallel import part_rows, run_all, worker_count, worker_pool
 from pipelines.publish import MANIFEST, hub_lock, recover, run_dir, staging_dir, swap_in
 from pipelines.schema import CLEANSED_CUSTOMERS, QUARANTINE
 
@@ -42,55 +45,66 @@ def _transient_io(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
+def _input_bytes(config: HubConfig, source: Source) -> int:
+    return sum(p.stat().st_size for p in io.source_files(config, source))
+
+
 def new_run_id(now: datetime) -> str:
     """Sortable, unique run id from the start time (UTC)."""
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-@task(name="ingest-cleanse", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient_io)
-def ingest_customers(config_path: str, source_name: str, run_folder: str, as_of: date) -> dict[str, Any]:
-    """Read one customers source, cleanse it, write accepted and quarantined rows.
-
-    Returns paths and counts only. Guarantees rows_in == accepted + quarantined.
-    """
-    config = load_config(config_path)
-    source = config.source(source_name)
-    folder = Path(run_folder)
-    timings: dict[str, float] = {}
-    t0 = perf_counter()
-    raw = io.read_source(config, source)
-    timings["read"] = perf_counter() - t0
-    t0 = perf_counter()
-    result = cleanse_source(raw.frame, raw.malformed, source, config.hub.default_country, as_of)
-    timings["cleanse"] = perf_counter() - t0
-    t0 = perf_counter()
-    cleansed_path = io.write_parquet(result.accepted, folder / "cleansed" / f"{source.name}.parquet",
-                                     CLEANSED_CUSTOMERS)
-    quarantine_path = io.write_parquet(result.quarantined, folder / "quarantine" / f"{source.name}.parquet",
-                                       QUARANTINE)
-    timings["write"] = perf_counter() - t0
-    rows_in = len(raw.frame) + len(raw.malformed)
-    accepted, quarantined = len(result.accepted), len(result.quarantined)
-    if rows_in != accepted + quarantined:  # conservation is an invariant, not a hope
-        raise RuntimeError(f"source {source.name}: {rows_in} rows in but {accepted} accepted + {quarantined} quarantined")
-    reasons = Counter(code for codes in result.quarantined["reasons"] for code in codes)
+@task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient_io, cache_policy=NO_CACHE)
+def ingest_sources(pool: Executor, config_path: str, sources: list[str], run_folder: str) -> list[dict[str, Any]]:
+    """Read every customers source and write its mapped parts (one job per source)."""
+    results = run_all(pool, jobs.ingest_job, [(config_path, s, run_folder, part_rows()) for s in sources])
     logger = get_run_logger()
-    logger.info("source %s: %d rows in, %d accepted, %d quarantined (%.1f rows/s)", source.name, rows_in,
-                accepted, quarantined, rows_in / max(1e-9, timings["read"] + timings["cleanse"]))
-    for report in raw.files:
-        if report.empty:
-            logger.warning("source %s: file %s is empty", source.name, report.path)
-    return {
-        "source": source.name, "cleansed": str(cleansed_path), "quarantine": str(quarantine_path),
-        "rows_in": rows_in, "accepted": accepted, "quarantined": quarantined,
-        "reasons": dict(sorted(reasons.items())), "files": [asdict(f) for f in raw.files],
-        "timings": timings,
-    }
+    for r in results:
+        logger.info("source %s: read %d rows in %.1f s into %d part(s)", r["source"], r["rows_in"],
+                    r["timings"]["read"], len(r["parts"]))
+        for f in r["files"]:
+            if f["empty"]:
+                logger.warning("source %s: file %s is empty", r["source"], f["path"])
+    return results
 
 
-@task(name="publish", retries=1, retry_delay_seconds=2, retry_condition_fn=_transient_io)
+@task(name="cleanse", cache_policy=NO_CACHE)
+def cleanse_parts(pool: Executor, config_path: str, ingested: list[dict[str, Any]], run_folder: str,
+                  as_of: date) -> dict[str, list[str]]:
+    """Cleanse every mapped part in the worker pool; cleansed part paths per source."""
+    calls = []
+    for r in ingested:
+        for i, mapped in enumerate(r["parts"]):
+            out = Path(run_folder) / "parts" / r["source"] / f"part-{i:05d}.parquet"
+            calls.append((config_path, r["source"], mapped, str(out), as_of))
+    done = run_all(pool, jobs.cleanse_job, calls)
+    by_source: dict[str, list[str]] = {r["source"]: [] for r in ingested}
+    for call, result in zip(calls, done):
+        by_source[call[1]].append(result["path"])
+    return by_source
+
+
+@task(name="finalize", cache_policy=NO_CACHE)
+def finalize_sources(pool: Executor, ingested: list[dict[str, Any]], parts: dict[str, list[str]],
+                     run_folder: str) -> list[dict[str, Any]]:
+    """Source-wide duplicate rule; accepted and quarantine files per source. Checks conservation."""
+    finals = run_all(pool, jobs.finalize_job,
+                     [(r["source"], parts[r["source"]], r["malformed"], run_folder) for r in ingested])
+    logger = get_run_logger()
+    results = []
+    for r, f in zip(ingested, finals):
+        if r["rows_in"] != f["accepted"] + f["quarantined"]:  # conservation is an invariant, not a hope
+            raise RuntimeError(f"source {r['source']}: {r['rows_in']} rows in but {f['accepted']} accepted "
+                               f"+ {f['quarantined']} quarantined")
+        logger.info("source %s: %d rows in, %d accepted, %d quarantined", r["source"], r["rows_in"],
+                    f["accepted"], f["quarantined"])
+        results.append({**f, "rows_in": r["rows_in"], "files": r["files"]})
+    return results
+
+
+@task(name="publish", retries=1, retry_delay_seconds=2, retry_condition_fn=_transient_io, cache_policy=NO_CACHE)
 def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[dict[str, Any]],
-                as_of: date, started: datetime, timings: dict[str, float]) -> dict[str, Any]:
+                as_of: date, started: datetime, timings: dict[str, float], workers: int) -> dict[str, Any]:
     """Assemble the hub in a staging folder, write the manifest, swap it in atomically."""
     config = load_config(config_path)
     out = config.out_dir
@@ -103,7 +117,7 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
                                            QUARANTINE),
     }
     timings = {**timings, "publish": perf_counter() - t0}
-    manifest = build_manifest(config, run_id, as_of, started, results, outputs, timings)
+    manifest = build_manifest(config, run_id, as_of, started, results, outputs, timings, workers)
     io.write_json(manifest, Path(run_folder) / MANIFEST)
     io.write_json(manifest, staging / MANIFEST)
     swap_in(out, staging)
@@ -111,7 +125,7 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
 
 
 def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetime, results: list[dict[str, Any]],
-                   outputs: dict[str, int], timings: dict[str, float]) -> dict[str, Any]:
+                   outputs: dict[str, int], timings: dict[str, float], workers: int) -> dict[str, Any]:
     """The run's manifest: what went in (with hashes), what came out, and how long it took."""
     finished = datetime.now(timezone.utc)
     timings = {**timings, "total": (finished - started).total_seconds()}
@@ -129,6 +143,7 @@ def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetim
         },
         "outputs": outputs,
         "timings": {k: round(v, 3) for k, v in timings.items()},
+        "workers": workers,
         "warnings": [f"source {r['source']}: file {f['path']} is empty" for r in results for f in r["files"]
                      if f["empty"]],
     }
@@ -153,13 +168,20 @@ def consolidate(config_path: str, as_of: date | None = None) -> dict[str, Any]:
         folder = run_dir(out, run_id)
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            results = []
+            names = [s.name for s in config.customer_sources]
             timings: dict[str, float] = {}
-            for source in config.customer_sources:
+            workers = worker_count(sum(_input_bytes(config, s) for s in config.customer_sources))
+            with worker_pool(workers) as pool:
                 t0 = perf_counter()
-                results.append(ingest_customers(str(config.path), source.name, str(folder), as_of))
-                timings[f"ingest_cleanse:{source.name}"] = perf_counter() - t0
-            manifest = publish_hub(str(config.path), run_id, str(folder), results, as_of, started, timings)
+                ingested = ingest_sources(pool, str(config.path), names, str(folder))
+                timings["ingest"] = perf_counter() - t0
+                t0 = perf_counter()
+                parts = cleanse_parts(pool, str(config.path), ingested, str(folder), as_of)
+                timings["cleanse"] = perf_counter() - t0
+                t0 = perf_counter()
+                results = finalize_sources(pool, ingested, parts, str(folder))
+                timings["finalize"] = perf_counter() - t0
+            manifest = publish_hub(str(config.path), run_id, str(folder), results, as_of, started, timings, workers)
         except BaseException as exc:
             io.write_json({"run_id": run_id, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
                            "traceback": traceback.format_exc()}, folder / "failed.json")

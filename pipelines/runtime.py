@@ -26,6 +26,8 @@ def configure_prefect() -> None:
     if "PREFECT_HOME" not in os.environ:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         os.environ["PREFECT_HOME"] = str(cache / "golden-hub" / "prefect")
+    # Prefect's SQLite database cannot be created in a folder that does not exist.
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
 
 
 class _NoTraceback(logging.Filter):

@@ -34,3 +34,23 @@ def data_copy(tmp_path: Path):
         return dest
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (it takes 10-40 s to start here)."""
+    from pipelines.runtime import configure_prefect
+
+    configure_prefect()
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture
+def flow_config(tmp_path: Path) -> Path:
+    """The tiny three-source fixture (tests/data/flow) copied to a temporary folder."""
+    target = tmp_path / "flow"
+    shutil.copytree(DATA / "flow", target)
+    return target / "hub.yml"

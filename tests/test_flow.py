@@ -1,0 +1,130 @@
+"""End to end through Prefect: conservation, manifest, idempotence, failure leaves the hub."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+pytestmark = pytest.mark.flow
+
+EXPECTED = {  # counted by hand from tests/data/flow (see the comments in test_published_hub)
+    "crm": {"rows_in": 6, "accepted": 3, "quarantined": 3},
+    "web": {"rows_in": 4, "accepted": 3, "quarantined": 1},
+    "loyalty": {"rows_in": 3, "accepted": 2, "quarantined": 1},
+}
+
+
+def run_flow(config: Path) -> dict:
+    from pipelines.flow import consolidate
+
+    return consolidate(str(config))
+
+
+def table(path: Path) -> list[dict]:
+    return pq.read_table(path).to_pylist()
+
+
+def test_published_hub(prefect_harness, flow_config: Path) -> None:
+    manifest = run_flow(flow_config)
+    hub = flow_config.parent / "hub"
+    # crm: line 4 has 9 fields (malformed), "Тест Тестович" is a test record, id 000102 appears twice
+    # (the older copy is quarantined); web: L3 has nothing but a date; loyalty: card 0000014 is empty.
+    assert {k: {m: v[m] for m in ("rows_in", "accepted", "quarantined")} for k, v in manifest["sources"].items()} \
+        == EXPECTED
+    cleansed = table(hub / "cleansed_customers.parquet")
+    quarantine = table(hub / "quarantine.parquet")
+    for source, counts in EXPECTED.items():  # conservation, per source, in the published files
+        assert sum(r["source"] == source for r in cleansed) == counts["accepted"]
+        assert sum(r["source"] == source for r in quarantine) == counts["quarantined"]
+    reasons = {(r["source"], r["line"]): r["reasons"] for r in quarantine}
+    assert reasons[("crm", 4)] == ["malformed_line"]
+    assert "test_record" in reasons[("crm", 5)]
+    assert reasons[("crm", 6)] == ["duplicate_source_id"]
+    assert reasons[("web", 4)] == ["no_identity"]
+    keys = [r["record_key"] for r in cleansed]
+    assert len(keys) == len(set(keys)) and "crm:000101" in keys and "loyalty:0000012" in keys
+    maria = next(r for r in cleansed if r["record_key"] == "crm:000102")
+    assert (maria["last_name"], maria["email"], maria["email_suggestion"]) == \
+        ("Петрова", "maria.p@gmail.con", "maria.p@gmail.com")
+    assert json.loads(next(r for r in cleansed if r["record_key"] == "crm:000101")["extra"]) == {"Менеджер": "Оля"}
+    # manifest: inputs with true hashes, outputs, timings
+    assert manifest == json.loads((hub / "manifest.json").read_text(encoding="utf-8"))
+    for item in manifest["inputs"]:
+        assert item["sha256"] == hashlib.sha256(Path(item["path"]).read_bytes()).hexdigest()
+    assert manifest["outputs"] == {"cleansed_customers.parquet": 8, "quarantine.parquet": 5}
+    assert {"ingest", "cleanse", "finalize", "publish", "total"} <= manifest["timings"].keys()
+    assert (hub / "runs" / manifest["run_id"] / "manifest.json").exists()
+
+
+def test_same_input_gives_identical_outputs(prefect_harness, flow_config: Path) -> None:
+    hub = flow_config.parent / "hub"
+    first = run_flow(flow_config)
+    before = {n: pq.read_table(hub / n) for n in ("cleansed_customers.parquet", "quarantine.parquet")}
+    second = run_flow(flow_config)
+    assert second["run_id"] != first["run_id"]
+    for name, t in before.items():
+        assert pq.read_table(hub / name).equals(t), name
+    assert sorted(p.name for p in (hub / "runs").iterdir()) == sorted([first["run_id"], second["run_id"]])
+
+
+def test_failed_run_leaves_previous_hub_untouched(prefect_harness, flow_config: Path) -> None:
+    from pipelines.io import SourceError
+
+    good = run_flow(flow_config)
+    hub = flow_config.parent / "hub"
+    published = {p.name: p.read_bytes() for p in hub.iterdir() if p.is_file()}
+    (flow_config.parent / "loyalty" / "cards.parquet").write_bytes(b"PAR1 truncated")
+    with pytest.raises(SourceError, match="not a readable Parquet file"):
+        run_flow(flow_config)
+    assert {p.name: p.read_bytes() for p in hub.iterdir() if p.is_file()} == published
+    failed = [p for p in (hub / "runs").iterdir() if (p / "failed.json").exists()]
+    assert len(failed) == 1 and failed[0].name != good["run_id"]
+    assert not list(flow_config.parent.glob(".hub.staging-*"))
+
+
+def hub_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda cfg: cfg.replace("trust: 0.9", "trust: 9"), "sources[crm].trust"),
+        (lambda cfg: cfg.replace("email: Email", "email: E-mail"), "column 'E-mail' is mapped in hub.yml but missing"),
+        (lambda cfg: cfg.replace("path: web/*.csv", "path: nowhere/*.csv"), "no file matches 'nowhere/*.csv'"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(flow_config: Path, edit, expected: str) -> None:
+    flow_config.write_text(edit(flow_config.read_text(encoding="utf-8")), encoding="utf-8")
+    result = hub_cli("run", "--config", str(flow_config))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+    assert not (flow_config.parent / "hub").exists()
+
+
+def test_cli_rejects_a_bad_date_and_a_missing_config(tmp_path: Path) -> None:
+    result = hub_cli("run", "--config", str(tmp_path / "none.yml"))
+    assert result.returncode == 2 and "config file not found" in result.stderr
+    result = hub_cli("run", "--as-of", "31.12.2026")
+    assert result.returncode == 2 and "--as-of: expected a date" in result.stderr
+
+
+def test_worker_processes_and_small_parts_give_the_same_hub(prefect_harness, flow_config: Path, monkeypatch) -> None:
+    """Two spawned workers and 2-row parts (duplicates then span parts) change nothing."""
+    hub = flow_config.parent / "hub"
+    run_flow(flow_config)
+    single = {n: pq.read_table(hub / n) for n in ("cleansed_customers.parquet", "quarantine.parquet")}
+    monkeypatch.setenv("HUB_WORKERS", "2")
+    monkeypatch.setenv("HUB_PART_ROWS", "2")
+    manifest = run_flow(flow_config)
+    assert manifest["workers"] == 2
+    assert len(list((hub / "runs" / manifest["run_id"] / "parts" / "crm").glob("*.parquet"))) == 3
+    for name, t in single.items():
+        assert pq.read_table(hub / name).equals(t), name
