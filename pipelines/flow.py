@@ -1,11 +1,12 @@
 """The Prefect flow ``consolidate``: ingest and cleanse every source, then publish the hub.
 
-Tasks sit at I/O boundaries and pass paths, not frames. ``ingest`` reads every source and
-writes mapped parts; ``cleanse`` runs the pure cleanse transforms on every part;
-``finalize`` applies the source-wide duplicate rule and writes accepted and quarantined
-rows per source; ``publish`` assembles the hub in a staging folder and swaps it in
-atomically (see :mod:`pipelines.publish`). The CPU-heavy jobs inside the first three tasks
-run in a pool of worker processes (:mod:`pipelines.parallel`).
+Tasks sit at I/O boundaries and pass paths, not frames. Per customers source:
+``ingest-<source>`` reads the snapshot and writes mapped parts; ``cleanse-<source>`` runs
+the pure cleanse transforms on every part; ``finalize-<source>`` applies the source-wide
+duplicate rule and writes accepted and quarantined rows. Then ``publish`` assembles the
+hub in a staging folder and swaps it in atomically (see :mod:`pipelines.publish`). The
+CPU-heavy work inside the per-source tasks runs as jobs in one pool of worker processes
+(:mod:`pipelines.parallel`), so sources proceed concurrently on every core.
 """
 
 from __future__ import annotations
@@ -54,52 +55,43 @@ def new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-@task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient_io, cache_policy=NO_CACHE)
-def ingest_sources(pool: Executor, config_path: str, sources: list[str], run_folder: str) -> list[dict[str, Any]]:
-    """Read every customers source and write its mapped parts (one job per source)."""
-    results = run_all(pool, jobs.ingest_job, [(config_path, s, run_folder, part_rows()) for s in sources])
+@task(name="ingest", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=2,
+      retry_condition_fn=_transient_io, cache_policy=NO_CACHE)
+def ingest_source(pool: Executor, config_path: str, source: str, run_folder: str) -> dict[str, Any]:
+    """Read one customers source and write its mapped parts (a job in the worker pool)."""
+    result = pool.submit(jobs.ingest_job, config_path, source, run_folder, part_rows()).result()
     logger = get_run_logger()
-    for r in results:
-        logger.info("source %s: read %d rows in %.1f s into %d part(s)", r["source"], r["rows_in"],
-                    r["timings"]["read"], len(r["parts"]))
-        for f in r["files"]:
-            if f["empty"]:
-                logger.warning("source %s: file %s is empty", r["source"], f["path"])
-    return results
+    logger.info("source %s: read %d rows in %.1f s into %d part(s)", source, result["rows_in"],
+                result["timings"]["read"], len(result["parts"]))
+    for f in result["files"]:
+        if f["empty"]:
+            logger.warning("source %s: file %s is empty", source, f["path"])
+    return result
 
 
-@task(name="cleanse", cache_policy=NO_CACHE)
-def cleanse_parts(pool: Executor, config_path: str, ingested: list[dict[str, Any]], run_folder: str,
-                  as_of: date) -> dict[str, list[str]]:
-    """Cleanse every mapped part in the worker pool; cleansed part paths per source."""
-    calls = []
-    for r in ingested:
-        for i, mapped in enumerate(r["parts"]):
-            out = Path(run_folder) / "parts" / r["source"] / f"part-{i:05d}.parquet"
-            calls.append((config_path, r["source"], mapped, str(out), as_of))
-    done = run_all(pool, jobs.cleanse_job, calls)
-    by_source: dict[str, list[str]] = {r["source"]: [] for r in ingested}
-    for call, result in zip(calls, done):
-        by_source[call[1]].append(result["path"])
-    return by_source
+@task(name="cleanse", task_run_name="cleanse-{source}", cache_policy=NO_CACHE)
+def cleanse_source(pool: Executor, config_path: str, source: str, ingested: dict[str, Any], run_folder: str,
+                   as_of: date) -> list[str]:
+    """Cleanse every mapped part of one source in the worker pool; cleansed part paths."""
+    folder = Path(run_folder) / "parts" / source
+    calls = [(config_path, source, mapped, str(folder / f"part-{i:05d}.parquet"), as_of)
+             for i, mapped in enumerate(ingested["parts"])]
+    return [r["path"] for r in run_all(pool, jobs.cleanse_job, calls)]
 
 
-@task(name="finalize", cache_policy=NO_CACHE)
-def finalize_sources(pool: Executor, ingested: list[dict[str, Any]], parts: dict[str, list[str]],
-                     run_folder: str) -> list[dict[str, Any]]:
-    """Source-wide duplicate rule; accepted and quarantine files per source. Checks conservation."""
-    finals = run_all(pool, jobs.finalize_job,
-                     [(r["source"], parts[r["source"]], r["malformed"], run_folder) for r in ingested])
-    logger = get_run_logger()
-    results = []
-    for r, f in zip(ingested, finals):
-        if r["rows_in"] != f["accepted"] + f["quarantined"]:  # conservation is an invariant, not a hope
-            raise RuntimeError(f"source {r['source']}: {r['rows_in']} rows in but {f['accepted']} accepted "
-                               f"+ {f['quarantined']} quarantined")
-        logger.info("source %s: %d rows in, %d accepted, %d quarantined", r["source"], r["rows_in"],
-                    f["accepted"], f["quarantined"])
-        results.append({**f, "rows_in": r["rows_in"], "files": r["files"]})
-    return results
+@task(name="finalize", task_run_name="finalize-{source}", cache_policy=NO_CACHE)
+def finalize_source(pool: Executor, source: str, ingested: dict[str, Any], parts: list[str],
+                    run_folder: str) -> dict[str, Any]:
+    """Source-wide duplicate rule; accepted and quarantine files of one source. Checks conservation."""
+    final = pool.submit(jobs.finalize_job, source, parts, ingested["malformed"], run_folder).result()
+    rows_in = ingested["rows_in"]
+    if rows_in != final["accepted"] + final["quarantined"]:  # conservation is an invariant, not a hope
+        raise RuntimeError(f"source {source}: {rows_in} rows in but {final['accepted']} accepted "
+                           f"+ {final['quarantined']} quarantined")
+    get_run_logger().info("source %s: %d rows in, %d accepted, %d quarantined", source, rows_in,
+                          final["accepted"], final["quarantined"])
+    return {**final, "rows_in": rows_in, "files": ingested["files"], "timings": {
+        **ingested["timings"], "finalize": final["seconds"]}}
 
 
 @task(name="publish", retries=1, retry_delay_seconds=2, retry_condition_fn=_transient_io, cache_policy=NO_CACHE)
@@ -138,6 +130,7 @@ def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetim
         "as_of": as_of.isoformat(),
         "config": {"path": str(config.path), "sha256": config.sha256},
         "inputs": [{"source": r["source"], **f} for r in results for f in r["files"]],
+        "source_timings": {r["source"]: {k: round(v, 3) for k, v in r["timings"].items()} for r in results},
         "sources": {
             r["source"]: {k: r[k] for k in ("rows_in", "accepted", "quarantined", "reasons")} for r in results
         },
@@ -168,19 +161,20 @@ def consolidate(config_path: str, as_of: date | None = None) -> dict[str, Any]:
         folder = run_dir(out, run_id)
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            names = [s.name for s in config.customer_sources]
-            timings: dict[str, float] = {}
+            t0 = perf_counter()
             workers = worker_count(sum(_input_bytes(config, s) for s in config.customer_sources))
             with worker_pool(workers) as pool:
-                t0 = perf_counter()
-                ingested = ingest_sources(pool, str(config.path), names, str(folder))
-                timings["ingest"] = perf_counter() - t0
-                t0 = perf_counter()
-                parts = cleanse_parts(pool, str(config.path), ingested, str(folder), as_of)
-                timings["cleanse"] = perf_counter() - t0
-                t0 = perf_counter()
-                results = finalize_sources(pool, ingested, parts, str(folder))
-                timings["finalize"] = perf_counter() - t0
+                # Sources move through ingest -> cleanse -> finalize independently; their
+                # jobs share the pool, so both cores stay busy whatever the source sizes.
+                chains = []
+                for source in config.customer_sources:
+                    ingested = ingest_source.submit(pool, str(config.path), source.name, str(folder))
+                    parts = cleanse_source.submit(pool, str(config.path), source.name, ingested, str(folder), as_of)
+                    final = finalize_source.submit(pool, source.name, ingested, parts, str(folder))
+                    chains.append((ingested, parts, final))
+                # Wait link by link: a failed link raises its own error (its successors never run).
+                results = [[link.result() for link in chain][-1] for chain in chains]
+            timings = {"cleanse_stage": perf_counter() - t0}
             manifest = publish_hub(str(config.path), run_id, str(folder), results, as_of, started, timings, workers)
         except BaseException as exc:
             io.write_json({"run_id": run_id, "status": "failed", "error": f"{type(exc).__name__}: {exc}",

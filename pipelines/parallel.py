@@ -67,8 +67,13 @@ def worker_pool(workers: int) -> Iterator[Executor]:
         yield InlineExecutor()
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_up) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_up)
+    try:
         yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failed run should not finish queued jobs
+        raise
+    pool.shutdown(wait=True)
 
 
 def run_all(pool: Executor, fn: Callable[..., T], calls: Iterable[tuple]) -> list[T]:
