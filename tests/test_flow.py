@@ -61,6 +61,9 @@ def test_published_hub(prefect_harness, flow_config: Path) -> None:
     assert {"cleanse_stage", "publish", "total"} <= manifest["timings"].keys()
     assert {"read", "map", "finalize"} <= manifest["source_timings"]["crm"].keys()
     assert (hub / "runs" / manifest["run_id"] / "manifest.json").exists()
+    # an empty file is allowed, and reported
+    assert [w for w in manifest["warnings"] if "leads_empty.csv is empty" in w]
+    assert [i["rows"] for i in manifest["inputs"] if i["path"].endswith("leads_empty.csv")] == [0]
 
 
 def test_same_input_gives_identical_outputs(prefect_harness, flow_config: Path) -> None:
