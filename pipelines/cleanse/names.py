@@ -40,16 +40,20 @@ analysis is cached, because customer names repeat their tokens a lot.
 from __future__ import annotations
 
 import csv
+import gc
 import importlib
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import permutations
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -169,23 +173,38 @@ _SK_ER = re.compile(rf"(?<=[{_SK_CONS}])er$")
 _NON_AZ = re.compile(r"[^a-z]+")
 
 
+def _sk_replace(match: re.Match[str]) -> str:
+    return _SK_MAP[match.group()]
+
+
+def _squeeze(s: str) -> str:
+    r"""``s`` with every run of one character written once (``(.)\1+`` -> ``\1``)."""
+    prev = ""
+    for ch in s:
+        if ch == prev:  # the regex is slow even when nothing repeats: look first
+            return _SK_REPEAT.sub(r"\1", s)
+        prev = ch
+    return s
+
+
 @lru_cache(maxsize=1 << 19)
 def _skel_ascii(lat: str) -> str:
     """Skeleton of an already transliterated (lowercase ASCII) string."""
-    s = _NON_AZ.sub("", lat)
+    # the substring tests only skip regex passes that could not match
+    s = lat if lat.isascii() and lat.isalpha() and lat.islower() else _NON_AZ.sub("", lat)
     if not s:
         return ""
-    s = _SK_RE.sub(lambda m: _SK_MAP[m.group()], s)
-    s = _SK_REPEAT.sub(r"\1", s)
+    s = _squeeze(_SK_RE.sub(_sk_replace, s))
     # yo/io after a consonant is ё (Fyodor, Pyotr, Semyon), which the hub writes as е
-    s = _SK_IO.sub("e", s)
+    if "io" in s:
+        s = _SK_IO.sub("e", s)
     # yu/iu after a consonant is often written as plain u (Lyudmila / Ludmila)
-    s = _SK_IU.sub("u", s)
+    if "iu" in s:
+        s = _SK_IU.sub("u", s)
     # ye/ie: soft sign + е is dropped by passport (ICAO) spellings: Vasilyev / Vasilev / Васильев
-    s = s.replace("ie", "e")
-    s = _SK_REPEAT.sub(r"\1", s)
+    s = _squeeze(s.replace("ie", "e"))
     # Alexander / Aleksandr, Peter / Petr
-    return _SK_ER.sub("r", s)
+    return _SK_ER.sub("r", s) if s.endswith("er") else s
 
 
 def name_skeleton(text: str) -> str:
@@ -229,18 +248,68 @@ _G_NONE, _G_M, _G_F = 0, 1, 2
 
 
 @dataclass(slots=True)
-class _RoleTable:
+class _WordColumn:
+    """An int per word: ``rows`` maps a word to its position in ``values`` (None = no value).
+
+    Several columns share one ``rows`` dict: built from the shipped file, that costs one dict
+    of 272k words instead of one per column.
+    """
+
+    rows: dict[str, int]
+    values: list[int | None]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, int]) -> _WordColumn:
+        return cls(dict(zip(values, range(len(values)))), list(values.values()))
+
+    def get(self, key: str) -> int | None:
+        row = self.rows.get(key)
+        return None if row is None else self.values[row]
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        values = self.values
+        return ((k, values[i]) for k, i in self.rows.items() if values[i] is not None)
+
+
+@dataclass(slots=True)
+class _RoleTable(_WordColumn):
     """How often each word fills one role; value = count << 2 | gender code."""
 
-    packed: dict[str, int]
-    total: int
+    total: int = 1
 
     def count(self, key: str) -> int:
-        return self.packed.get(key, 0) >> 2
+        row = self.rows.get(key)
+        return 0 if row is None else (self.values[row] or 0) >> 2
 
     def gender(self, key: str) -> str | None:
-        code = self.packed.get(key, 0) & 3
+        row = self.rows.get(key)
+        code = 0 if row is None else (self.values[row] or 0) & 3
         return "M" if code == _G_M else "F" if code == _G_F else None
+
+
+@dataclass(slots=True)
+class _LatinIndex:
+    """Skeleton -> (first, last, middle counts, then male/female counts of each role).
+
+    Stored as columns and turned into a tuple per look-up: few Latin words are looked up, and
+    building 117k tuples would cost more than all their look-ups.
+    """
+
+    rows: dict[str, int]
+    counts: list[list[int]]  # nine columns
+
+    @classmethod
+    def from_dict(cls, index: dict[str, tuple[int, ...]]) -> _LatinIndex:
+        return cls(dict(zip(index, range(len(index)))),
+                   [list(c) for c in zip(*index.values())] if index else [[] for _ in range(9)])
+
+    def get(self, skel: str) -> tuple[int, ...] | None:
+        row = self.rows.get(skel)
+        return None if row is None else tuple([column[row] for column in self.counts])
+
+    def to_dict(self) -> dict[str, tuple[int, ...]]:
+        return {skel: tuple(column[row] for column in self.counts)
+                for skel, row in self.rows.items()}
 
 
 @dataclass(slots=True, frozen=True)
@@ -251,17 +320,36 @@ class _DimEntry:
 
 
 class _Resources:
-    """Dictionaries shared by all rules of this module (loaded once per process)."""
+    """Dictionaries shared by all rules of this module (loaded once per process).
+
+    The role tables, the Latin index and pymorphy3's analyses of the table words come from the
+    shipped file :data:`_TABLES_PATH` (see :func:`build_reference_tables`): building them from
+    the installed packages takes seconds per process. When the file is missing or was built
+    from other package versions or other transliteration rules, they are built in memory
+    instead, with the same result.
+    """
 
     def __init__(self) -> None:
         import pymorphy3
 
-        self.first, self.last, self.middle = (self._load_role_table(n)
-                                              for n in ("names", "surnames", "midnames"))
+        self.morph = pymorphy3.MorphAnalyzer()
         self.stopwords = self._load_stopwords()
         self.dim_ru_exact, self.dim_ru_skel, self.dim_intl = self._load_diminutives()
-        self.morph = pymorphy3.MorphAnalyzer()
-        self._latin_index: dict[str, tuple[int, ...]] | None = None
+        shipped = _read_tables(_TABLES_PATH, _tables_fingerprint())
+        if shipped is not None and _probes_hold(shipped[1], self.morph):
+            table, meta = shipped
+            keys = table.column("key").to_pylist()
+            rows = dict(zip(keys, range(len(keys))))
+            self.first, self.last, self.middle = (
+                _RoleTable(rows, table.column(column).to_pylist(), meta["totals"][name])
+                for column, name in (("first", "names"), ("last", "surnames"),
+                                     ("middle", "midnames")))
+            self.morph_codes = _WordColumn(rows, table.column("morph").to_pylist())
+        else:
+            self.first, self.last, self.middle = (self._load_role_table(n)
+                                                  for n in ("names", "surnames", "midnames"))
+            self.morph_codes = _WordColumn({}, [])
+        self._latin_index: _LatinIndex | None = None
         self._western: tuple[dict[str, str], frozenset[str]] | None = None
 
     @staticmethod
@@ -297,7 +385,8 @@ class _Resources:
             m, f = male.get(key, 0), female.get(key, 0)
             code = _G_M if m and m >= 9 * f else _G_F if f and f >= 9 * m else _G_NONE
             packed[key] = n << 2 | code
-        return _RoleTable(packed, max(1, sum(count.values())))
+        column = _WordColumn.from_dict(packed)
+        return _RoleTable(column.rows, column.values, max(1, sum(count.values())))
 
     @staticmethod
     def _load_stopwords() -> dict[str, str]:
@@ -330,34 +419,22 @@ class _Resources:
                 {k: tuple(v) for k, v in intl.items()})
 
     @property
-    def latin_index(self) -> dict[str, tuple[int, ...]]:
+    def latin_index(self) -> _LatinIndex:
         """Skeleton -> (first, last, middle counts, then male/female counts of each role)."""
         if self._latin_index is None:
             with _LOCK:
                 if self._latin_index is None:
-                    self._latin_index = self._build_latin_index()
+                    self._latin_index = self._load_latin_index()
         return self._latin_index
 
-    def _build_latin_index(self) -> dict[str, tuple[int, ...]]:
-        rows: dict[str, list[int]] = {}
-        # rare words add little but cost memory and start-up time
-        for slot, table, min_count in ((0, self.first, 2), (1, self.last, 5),
-                                       (2, self.middle, 2)):
-            for key, packed in table.packed.items():
-                n = packed >> 2
-                if n < min_count:
-                    continue
-                skel = _skel_ascii(transliterate(key))
-                if not skel:
-                    continue
-                row = rows.get(skel)
-                if row is None:
-                    row = rows[skel] = [0] * 9
-                row[slot] += n
-                code = packed & 3
-                if code:
-                    row[2 + 2 * slot + code] += n  # male at 3+2*slot, female at 4+2*slot
-        return {k: tuple(v) for k, v in rows.items()}
+    def _load_latin_index(self) -> _LatinIndex:
+        shipped = _read_tables(_LATIN_INDEX_PATH, _tables_fingerprint())
+        if shipped is None or not _probes_hold(shipped[1], None):
+            return _LatinIndex.from_dict(_build_latin_index(self.first, self.last, self.middle))
+        table = shipped[0]
+        skels = table.column("skel").to_pylist()
+        return _LatinIndex(dict(zip(skels, range(len(skels)))),
+                           [table.column(f"n{i}").to_pylist() for i in range(9)])
 
     @property
     def western(self) -> tuple[dict[str, str], frozenset[str]]:
@@ -370,31 +447,186 @@ class _Resources:
 
     @staticmethod
     def _load_western() -> tuple[dict[str, str], frozenset[str]]:
-        votes: dict[str, list[int]] = {}
-        surnames: set[str] = set()
-        for loc in _WESTERN_LOCALES:
-            try:
-                provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
-            except Exception:  # noqa: BLE001 - optional data: a missing locale only weakens rules
-                continue
-            listed: dict[str, int] = {}
-            for attr, bit in (("first_names_male", 1), ("first_names_female", 2)):
-                for name in getattr(provider, attr, ()) or ():
-                    key = transliterate(name).replace("'", "")
-                    if key.isalpha():
-                        listed[key] = listed.get(key, 0) | bit
-            for key, bits in listed.items():
-                row = votes.setdefault(key, [0, 0])
-                if bits != 3:  # a locale listing a name for both sexes casts no vote
-                    row[bits - 1] += 1
-            for name in getattr(provider, "last_names", ()) or ():
+        shipped = _read_tables(_WESTERN_PATH, _tables_fingerprint(("faker",)))
+        if shipped is not None and all(transliterate(raw).replace("'", "") == key
+                                       for raw, key in shipped[1]["probes"]):
+            table = shipped[0]
+            names = table.column("name").to_pylist()
+            given = {k: g for k, g in zip(names, table.column("given").to_pylist())
+                     if g is not None}
+            surnames = frozenset(k for k, s in zip(names, table.column("surname").to_pylist())
+                                 if s)
+            return given, surnames
+        return _build_western()[:2]
+
+
+def _build_western() -> tuple[dict[str, str], frozenset[str], list[list[str]]]:
+    """(given name -> "M" / "F" / "" for both, surnames, (raw, key) probes) from faker's lists."""
+    votes: dict[str, list[int]] = {}
+    surnames: set[str] = set()
+    probes: list[list[str]] = []
+    for loc in _WESTERN_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        except Exception:  # noqa: BLE001 - optional data: a missing locale only weakens rules
+            continue
+        listed: dict[str, int] = {}
+        for attr, bit in (("first_names_male", 1), ("first_names_female", 2)):
+            for name in getattr(provider, attr, ()) or ():
                 key = transliterate(name).replace("'", "")
                 if key.isalpha():
-                    surnames.add(key)
-        # a name that is male in some countries and female in others (Jean, Kim) gets none
-        given = {k: "M" if m and not f else "F" if f and not m else ""
-                 for k, (m, f) in votes.items()}
-        return given, frozenset(surnames)
+                    listed[key] = listed.get(key, 0) | bit
+                    if not name.isascii() and len(probes) < 100:
+                        probes.append([name, key])
+        for key, bits in listed.items():
+            row = votes.setdefault(key, [0, 0])
+            if bits != 3:  # a locale listing a name for both sexes casts no vote
+                row[bits - 1] += 1
+        for name in getattr(provider, "last_names", ()) or ():
+            key = transliterate(name).replace("'", "")
+            if key.isalpha():
+                surnames.add(key)
+    # a name that is male in some countries and female in others (Jean, Kim) gets none
+    given = {k: "M" if m and not f else "F" if f and not m else ""
+             for k, (m, f) in votes.items()}
+    return given, frozenset(surnames), probes
+
+
+def _build_latin_index(first: _RoleTable, last: _RoleTable,
+                       middle: _RoleTable) -> dict[str, tuple[int, ...]]:
+    """Skeleton -> (first, last, middle counts, then male/female counts of each role)."""
+    rows: dict[str, list[int]] = {}
+    # rare words add little but cost memory and start-up time
+    for slot, table, min_count in ((0, first, 2), (1, last, 5), (2, middle, 2)):
+        for key, packed in table.items():
+            n = packed >> 2
+            if n < min_count:
+                continue
+            skel = _skel_ascii(transliterate(key))
+            if not skel:
+                continue
+            row = rows.get(skel)
+            if row is None:
+                row = rows[skel] = [0] * 9
+            row[slot] += n
+            code = packed & 3
+            if code:
+                row[2 + 2 * slot + code] += n  # male at 3+2*slot, female at 4+2*slot
+    return {k: tuple(v) for k, v in rows.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Shipped reference tables
+# --------------------------------------------------------------------------------------------
+
+_TABLES_PATH = _DATA_DIR / "names_tables.parquet"
+_LATIN_INDEX_PATH = _DATA_DIR / "names_latin_index.parquet"
+_WESTERN_PATH = _DATA_DIR / "names_western.parquet"
+_META_KEY = b"golden_hub.names"
+# the packages whose data the shipped role tables and Latin index are computed from
+_TABLE_SOURCES = ("russiannames", "pymorphy3", "pymorphy3-dicts-ru")
+
+
+def _tables_fingerprint(packages: tuple[str, ...] = _TABLE_SOURCES) -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for package in packages:
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def _read_tables(path: Path, fingerprint: dict[str, str | None]) -> tuple[Any, dict] | None:
+    """(pyarrow table, metadata) of a shipped file built from the installed packages, else None."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[_META_KEY])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+    if meta.get("fingerprint") != fingerprint:
+        return None
+    return table, meta
+
+
+def _probes_hold(meta: dict, morph: Any) -> bool:
+    """Do today's rules still give the answers stored with the file (transliteration rules and
+    skeletons are code; a change there makes the shipped tables stale)?"""
+    if any(_skel_ascii(transliterate(k)) != v for k, v in meta["skeleton_probes"]):
+        return False
+    return morph is None or all(_morph_code(morph, k) == v for k, v in meta["morph_probes"])
+
+
+def _morph_needed(n_f: int, n_l: int, n_m: int, first_gender: str | None) -> bool:
+    """Does :func:`_cyr_feat_simple` ask pymorphy3 about a word with these table counts?"""
+    # pymorphy3 is slow on unknown words (it guesses): ask only when the tables are unsure
+    return n_f + n_l + n_m < 20 or (n_f >= 3 and first_gender is None)
+
+
+def build_reference_tables() -> tuple[Any, Any, Any]:
+    """Build the shipped tables from the installed packages: (role table, Latin index, Western
+    name lists).
+
+    Role table: one row per word of the `russiannames` tables (lowercase, ё -> е) with its packed
+    count in each role (null when absent) and, for the words :func:`_cyr_feat_simple` asks
+    pymorphy3 about, pymorphy3's answer as a :func:`_morph_code`. Latin index: skeleton and
+    the nine counts of :func:`_build_latin_index`. Western lists: faker's given names (with
+    their sex, see :func:`_build_western`) and surnames. All carry the package versions and
+    probe answers that :class:`_Resources` checks before trusting them. Rebuild after changing
+    the transliteration or skeleton rules or upgrading those packages:
+    ``python -m pipelines.cleanse.names --rebuild-tables``.
+    """
+    import json
+
+    import pymorphy3
+    import pyarrow as pa
+
+    morph = pymorphy3.MorphAnalyzer()
+    first, last, middle = (_Resources._load_role_table(n)
+                           for n in ("names", "surnames", "midnames"))
+    keys = sorted(set(first.rows) | set(last.rows) | set(middle.rows))
+    codes: list[int | None] = []
+    for key in keys:
+        needed = _morph_needed(first.count(key), last.count(key), middle.count(key),
+                               first.gender(key))
+        codes.append(_morph_code(morph, key) if needed else None)
+    fingerprint = _tables_fingerprint()
+    skeleton_probes = [[k, _skel_ascii(transliterate(k))] for k in keys[::997]]
+    morph_probes = [[k, c] for k, c in zip(keys[::4999], codes[::4999]) if c is not None]
+    meta = {"fingerprint": fingerprint, "skeleton_probes": skeleton_probes,
+            "morph_probes": morph_probes,
+            "totals": {"names": first.total, "surnames": last.total, "midnames": middle.total}}
+    roles = pa.table({
+        "key": pa.array(keys, pa.string()),
+        "first": pa.array([first.get(k) for k in keys], pa.int64()),
+        "last": pa.array([last.get(k) for k in keys], pa.int64()),
+        "middle": pa.array([middle.get(k) for k in keys], pa.int64()),
+        "morph": pa.array(codes, pa.int16()),
+    }).replace_schema_metadata({_META_KEY: json.dumps(meta, ensure_ascii=False)})
+    index = _build_latin_index(first, last, middle)
+    skels = sorted(index)
+    latin = pa.table({"skel": pa.array(skels, pa.string()),
+                      **{f"n{i}": pa.array([index[k][i] for k in skels], pa.int64())
+                         for i in range(9)}})
+    latin_meta = {"fingerprint": fingerprint, "skeleton_probes": skeleton_probes}
+    latin = latin.replace_schema_metadata({_META_KEY: json.dumps(latin_meta, ensure_ascii=False)})
+    given, surnames, probes = _build_western()
+    names = sorted(set(given) | surnames)
+    western = pa.table({
+        "name": pa.array(names, pa.string()),
+        "given": pa.array([given.get(k) for k in names], pa.string()),
+        "surname": pa.array([k in surnames for k in names], pa.bool_()),
+    })
+    western_meta = {"fingerprint": _tables_fingerprint(("faker",)), "probes": probes}
+    western = western.replace_schema_metadata(
+        {_META_KEY: json.dumps(western_meta, ensure_ascii=False)})
+    return roles, latin, western
 
 
 _RES: _Resources | None = None
@@ -469,8 +701,9 @@ def _yo(text: str) -> str:
     return text.replace("ё", "е").replace("Ё", "Е")
 
 
-@dataclass(slots=True, frozen=True)
-class _Feat:
+# _Feat and _Tok are named tuples rather than frozen dataclasses: a run creates one per
+# distinct word, and a tuple is several times cheaper to create.
+class _Feat(NamedTuple):
     """Role evidence of one normalised word."""
 
     p: tuple[float, float, float]  # probability of first name, surname, patronymic (sum 1)
@@ -502,11 +735,11 @@ _UNKNOWN = _Feat(_probs(0.0, 0.0, 0.0))
 _INITIAL_FEAT = _Feat((0.5, 0.0, 0.5), known=True)
 
 
-def _morph(key: str) -> tuple[dict[str, str | None], dict[str, bool]]:
+def _morph_analyse(morph: Any, key: str) -> tuple[dict[str, str | None], dict[str, bool]]:
     """pymorphy3's view: role -> gender of nominative Name/Surn/Patr parses, role -> in dict."""
     genders: dict[str, str | None] = {}
     known: dict[str, bool] = {}
-    for p in _res().morph.parse(key):
+    for p in morph.parse(key):
         tag = p.tag
         if "nomn" not in tag:
             continue
@@ -518,6 +751,44 @@ def _morph(key: str) -> tuple[dict[str, str | None], dict[str, bool]]:
                 known[role] = (len(p.methods_stack) == 1
                                and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer")
     return genders, known
+
+
+# :func:`_morph_analyse` packed in an int (for the shipped tables): four bits per role
+# (F, L, M from the low end): 1 = role present, 2-4 = gender (0 none, 1 M, 2 F), 8 = known
+_MORPH_ROLES = ("F", "L", "M")
+_MORPH_GENDERS = (None, "M", "F")
+
+
+def _morph_code(morph: Any, key: str) -> int:
+    genders, known = _morph_analyse(morph, key)
+    code = 0
+    for shift, role in zip((0, 4, 8), _MORPH_ROLES):
+        if role in genders:
+            bits = 1 | _MORPH_GENDERS.index(genders[role]) << 1 | known[role] << 3
+            code |= bits << shift
+    return code
+
+
+@lru_cache(maxsize=None)
+def _morph_decode(code: int) -> tuple[dict[str, str | None], dict[str, bool]]:
+    """Inverse of :func:`_morph_code` (callers only read the dicts, so they are shared)."""
+    genders: dict[str, str | None] = {}
+    known: dict[str, bool] = {}
+    for shift, role in zip((0, 4, 8), _MORPH_ROLES):
+        bits = code >> shift & 15
+        if bits & 1:
+            genders[role] = _MORPH_GENDERS[bits >> 1 & 3]
+            known[role] = bool(bits & 8)
+    return genders, known
+
+
+def _morph(key: str) -> tuple[dict[str, str | None], dict[str, bool]]:
+    """:func:`_morph_analyse` of a word; table words were analysed when the tables were built."""
+    res = _res()
+    code = res.morph_codes.get(key)
+    if code is None:
+        return _morph_analyse(res.morph, key)
+    return _morph_decode(code)
 
 
 def _dim_genders(entries: tuple[_DimEntry, ...] | None) -> set[str] | None:
@@ -568,8 +839,7 @@ def _cyr_feat_simple(key: str) -> _Feat:
     ev_f, ev_l, ev_m = ru_f, ru_l, ru_m
     known = n_f + n_l + n_m > 0
     dict_gf = res.first.gender(key)
-    # pymorphy3 is slow on unknown words (it guesses): ask only when the tables are unsure
-    if n_f + n_l + n_m < 20 or (n_f >= 3 and dict_gf is None):
+    if _morph_needed(n_f, n_l, n_m, dict_gf):
         m_gender, m_known = _morph(key)
     else:
         m_gender, m_known = {}, {}
@@ -718,8 +988,7 @@ def _lat_feat(key: str, dkey: str) -> _Feat:
                  west_f, west_l, ru_suffix, given.get(wkey))
 
 
-@dataclass(slots=True, frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     """One name token, or a glued group, ready for role assignment and output."""
 
     raw: str  # as written (after pre-cleaning)
@@ -762,7 +1031,9 @@ def _proper_case(token: str) -> str:
     """Each hyphen part capitalised; a deliberate McDonald / МакДональд spelling is kept."""
     if _MIXED_CASE_OK.fullmatch(token):
         return token
-    return "-".join(_proper_piece(p) for p in token.split("-"))
+    if "-" not in token:
+        return _proper_piece(token)
+    return "-".join([_proper_piece(p) for p in token.split("-")])
 
 
 def _is_special(key: str, script: str) -> bool:
@@ -840,7 +1111,7 @@ def _word(word: str, ctx: str) -> tuple[_Tok | None, str | None, tuple[str, ...]
     flags: list[str] = []
     had_dot = word.endswith(".")
     w = word.rstrip(".").strip("-'")
-    if not w or not any(ch.isalpha() for ch in w):
+    if not w or not (w.isalpha() or any(ch.isalpha() for ch in w)):
         return None, "empty", ()
     key = w.lower().replace("ё", "е")
     kind = _res().stopwords.get(key)
@@ -1004,7 +1275,8 @@ _SPAN: dict[str, tuple[float, float]] = {"L": (0.1, 0.3), "F": (0.005, 0.3), "M"
 _ROLE_INDEX = {"F": 0, "L": 1, "M": 2}
 _MAX_WORDS = 5
 
-_Candidate = tuple[float, float, str, tuple[tuple[int, int, int, str], ...]]
+_Segment = tuple[int, int, int, str, float, float]
+_Candidate = tuple[float, float, str, tuple[_Segment, ...]]
 
 
 @lru_cache(maxsize=None)
@@ -1012,7 +1284,8 @@ def _candidates(n: int, col: int) -> tuple[_Candidate, ...]:
     """Ways to cut n tokens into 1-3 contiguous segments with distinct roles, best bound first.
 
     Each candidate is (upper bound of its score, prior, pattern, segments); a segment is
-    (role index, start, end, role).
+    (role index, start, end, role, factor for its extra words, the same when they are all
+    initials).
     """
     out: list[_Candidate] = []
     for k in range(1, min(3, n) + 1):
@@ -1035,10 +1308,17 @@ def _candidates(n: int, col: int) -> tuple[_Candidate, ...]:
                 for role, (a, b) in zip(roles, bounds):
                     if b - a > 1 and role != "M":
                         bound *= max(_SPAN[role][col], 0.2 if role == "F" else 0.0) ** (b - a - 1)
-                segs = tuple((_ROLE_INDEX[r], a, b, r) for r, (a, b) in zip(roles, bounds))
+                # initials in a given-name role cost 0.2 per extra one, elsewhere nothing
+                # (x * 1.0 is exactly x)
+                segs = tuple((_ROLE_INDEX[r], a, b, r, _SPAN[r][col] ** (b - a - 1),
+                              0.2 ** (b - a - 1) if r == "F" else 1.0)
+                             for r, (a, b) in zip(roles, bounds))
                 out.append((bound, prior, pattern, segs))
     out.sort(key=lambda c: -c[0])
     return tuple(out)
+
+
+_FEAT_P = attrgetter("feat.p")
 
 
 def _assign(tokens: list[_Tok], latin: bool) -> tuple[dict[str, list[_Tok]], str]:
@@ -1055,24 +1335,23 @@ def _assign(tokens: list[_Tok], latin: bool) -> tuple[dict[str, list[_Tok]], str
         if tok.kind == "initial" or not tok.feat.known or p[0] * 0.6 >= p[1] * 0.4:
             return {"F": [tok]}, "F"
         return {"L": [tok]}, "L"
-    col = 1 if latin else 0
+    probs = list(map(_FEAT_P, tokens))
     best = 0.0
     best_c: _Candidate | None = None
-    for cand in _candidates(n, col):
+    for cand in _candidates(n, 1 if latin else 0):
         if cand[0] <= best:
             break
         score = cand[1]
-        for ri, a, b, role in cand[3]:
+        for ri, a, b, _role, span, initials_span in cand[3]:
             if b - a == 1:
-                score *= tokens[a].feat.p[ri]
+                score *= probs[a][ri]
             else:
                 for i in range(a, b):
-                    score *= tokens[i].feat.p[ri]
+                    score *= probs[i][ri]
                 if all(t.kind == "initial" for t in tokens[a:b]):
-                    if role == "F":
-                        score *= 0.2 ** (b - a - 1)
+                    score *= initials_span
                 else:
-                    score *= _SPAN[role][col] ** (b - a - 1)
+                    score *= span
             if score <= best:
                 break
         else:
@@ -1081,21 +1360,26 @@ def _assign(tokens: list[_Tok], latin: bool) -> tuple[dict[str, list[_Tok]], str
                 best, best_c = score, cand
     if best_c is None:
         return _fallback_roles(tokens)
-    return {role: tokens[a:b] for _, a, b, role in best_c[3]}, best_c[2]
+    roles = {}
+    for seg in best_c[3]:
+        roles[seg[3]] = tokens[seg[1]:seg[2]]
+    return roles, best_c[2]
 
 
-def _agreement(tokens: list[_Tok], segs: tuple[tuple[int, int, int, str], ...]) -> float:
+def _agreement(tokens: list[_Tok], segs: tuple[_Segment, ...]) -> float:
     """Penalty when the given name and the patronymic / surname disagree on gender.
 
     "Екатерина Устимович" is a woman with a Belarusian surname, not a patronymic.
     """
     g_f = g_m = g_l = None
-    for _, a, _b, role in segs:
-        f = tokens[a].feat
+    for seg in segs:
+        tok = tokens[seg[1]]
+        f = tok.feat
+        role = seg[3]
         if role == "F":
             g_f = f.g_f if f.strong_f else None
         elif role == "M":
-            fixed = tokens[a].fixed_gender
+            fixed = tok.fixed_gender
             g_m = (fixed or f.g_m) if f.strong_m or fixed else None
         else:
             g_l = f.g_l if f.strong_l else None
@@ -1257,8 +1541,75 @@ def _name_script(toks: list[_Tok]) -> str | None:
     return "mixed"
 
 
+_PLAIN_WORD_RE = re.compile(r"[A-Za-zА-Яа-яЁё]+(?:-[A-Za-zА-Яа-яЁё]+)?")
+
+
+# Per-word caches on the per-name path are plain dicts, emptied when full: a bounded lru_cache
+# hit reorders a linked list spread over memory and cost three times a dict look-up here.
+_CACHE_LIMIT = 1 << 18
+_MISSING: Any = object()
+_PLAIN_CACHE: dict[str, _Tok | None] = {}
+
+
+def _plain_word(word: str) -> _Tok | None:
+    """The token of a word that passes every pre-cleaning and token rule unchanged, else None.
+
+    Plain: Russian or English letters with at most one inner hyphen (what :data:`_SIMPLE_RE`
+    accepts as a word), all of one script, and in a name written in that script :func:`_word`
+    finds no stop word, initial, look-alike letter or particle in it. A name made of such
+    words, all in one script, needs none of the pre-cleaning and token handling.
+    """
+    plain: _Tok | None = None
+    if len(word) <= MAX_VALUE_LENGTH and _PLAIN_WORD_RE.fullmatch(word) is not None:
+        script = _script_of(word)
+        if script in ("c", "l"):
+            tok, kind, flags = _word(word, script)
+            if (tok is not None and kind is None and not flags and tok.kind == "word"
+                    and not tok.special):
+                plain = tok
+    if len(_PLAIN_CACHE) >= _CACHE_LIMIT:
+        _PLAIN_CACHE.clear()
+    _PLAIN_CACHE[word] = plain
+    return plain
+
+
+def _plain_tokens(values: list[str]) -> list[_Tok] | None:
+    """Tokens of words that are all plain (:func:`_plain_word`) and of one script, else None."""
+    toks = []
+    cached = _PLAIN_CACHE.get
+    for value in values:
+        tok = cached(value, _MISSING)
+        if tok is _MISSING:
+            tok = _plain_word(value)
+        if tok is None:
+            return None
+        toks.append(tok)
+    script = toks[0].script
+    for tok in toks:
+        if tok.script != script:
+            return None
+    return toks
+
+
 def _parse_full(raw: str) -> _Parsed:
     """Full-name path: raw string -> words -> tokens -> roles."""
+    # Fast path, same result as _parse_full_general (a property test checks it): 1-5 plain
+    # words of one script, single spaces (a string :data:`_SIMPLE_RE` accepts) give
+    # :func:`_preclean` no work and :func:`_tokens` plain word tokens, so the tokens go
+    # straight to role assignment. No title or suffix either: :func:`_has_title_or_suffix`
+    # looks up the same key in which :func:`_word` found no stop word.
+    words = raw.split(" ")
+    if len(words) <= _MAX_WORDS and len(raw) <= MAX_VALUE_LENGTH:
+        toks = _plain_tokens(words)
+        if toks is not None:
+            cyrillic = toks[0].script == "c"
+            roles, pattern = _assign(toks, not cyrillic)
+            return _Parsed(roles, set(), pattern, "cyrillic" if cyrillic else "latin")
+    return _parse_full_general(raw)
+
+
+def _parse_full_general(raw: str) -> _Parsed:
+    """:func:`_parse_full` for any string."""
     pre = _preclean(raw)
     issues = pre.issues
     if pre.fatal:
@@ -1353,6 +1704,25 @@ def _parse_western(words: list[str], comma_at: int | None, issues: set[str]) -> 
 
 def _parse_parts(last: str | None, first: str | None, middle: str | None) -> _Parsed:
     """Parts path: each column is one role; swapped and merged columns are repaired."""
+    # Fast path, same result as _parse_parts_general (a property test checks it): one plain
+    # word per given column, all of one script (see :func:`_plain_word`): pre-cleaning and
+    # token rules change nothing, no column holds a whole name, and the columns' roles only
+    # need the swap check.
+    given = [(role, value) for role, value in (("L", last), ("F", first), ("M", middle))
+             if value is not None]
+    if given:
+        toks = _plain_tokens([value for _, value in given])
+        if toks is not None:
+            issues_: set[str] = set()
+            plain = _repair_swaps({role: [tok] for (role, _), tok in zip(given, toks)}, issues_)
+            # what _checked concludes for 1-3 word tokens of one script
+            return _Parsed(plain, issues_, "".join(role for role, _ in given),
+                           "cyrillic" if toks[0].script == "c" else "latin")
+    return _parse_parts_general(last, first, middle)
+
+
+def _parse_parts_general(last: str | None, first: str | None, middle: str | None) -> _Parsed:
+    """:func:`_parse_parts` for any values."""
     issues: set[str] = set()
     words_by_role: dict[str, list[str]] = {}
     ctx_text = []
@@ -1410,25 +1780,31 @@ def _double_surname(words: list[str]) -> bool:
     return all(_word_tok(w.rstrip(".")).feat.p[1] > 0.6 for w in words)
 
 
+@lru_cache(maxsize=None)
+def _swaps(names: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]:
+    """Every other order of the roles ``names``, with the role index of each position."""
+    return tuple((perm, tuple(_ROLE_INDEX[r] for r in perm))
+                 for perm in permutations(names) if perm != names)
+
+
 def _repair_swaps(roles: dict[str, list[_Tok]], issues: set[str]) -> dict[str, list[_Tok]]:
     """Swap whole columns when the dictionaries say they were filled the other way round."""
     single = {r: v[0] for r, v in roles.items() if len(v) == 1 and v[0].kind == "word"}
     if len(single) < 2:
         return roles
-    names = list(single)
-    best_perm = tuple(names)
+    names = tuple(single)
+    probs = [tok.feat.p for tok in single.values()]
+    best_perm = names
     best = 1.0
-    for r in names:
-        best *= single[r].feat.p[_ROLE_INDEX[r]]
-    for perm in permutations(names):
-        if perm == tuple(names):
-            continue
+    for r, p in zip(names, probs):
+        best *= p[_ROLE_INDEX[r]]
+    for perm, indexes in _swaps(names):
         score = 0.02  # the source's own labels are strong evidence
-        for src, dst in zip(names, perm):
-            score *= single[src].feat.p[_ROLE_INDEX[dst]]
+        for p, i in zip(probs, indexes):
+            score *= p[i]
         if score > best:
             best, best_perm = score, perm
-    if best_perm == tuple(names):
+    if best_perm == names:
         return roles
     out = dict(roles)
     for src, dst in zip(names, best_perm):
@@ -1543,6 +1919,7 @@ def canonical_first_name(first_name: str, gender: str | None = None, *,
 
 _NULL_ROW: tuple[Any, ...] = (None,) * len(NAME_COLUMNS)
 _QC_POS = NAME_COLUMNS.index("qc_name")
+_ISSUES_POS = NAME_COLUMNS.index("name_issues")
 _CHANGE_CODES = frozenset({
     "name:reordered", "name:case_normalised", "name:yo_replaced", "name:punctuation_removed",
     "name:particle_normalised", "name:homoglyphs_fixed", "name:title_removed",
@@ -1555,8 +1932,22 @@ _CHANGE_CODES = frozenset({
 def _invalid_row(issues: set[str]) -> tuple[Any, ...]:
     row = list(_NULL_ROW)
     row[_QC_POS] = 3
-    row[-1] = sorted(issues)
+    row[_ISSUES_POS] = tuple(sorted(issues))
     return tuple(row)
+
+
+_SUMMARY_CACHE: dict[frozenset[str], tuple[int, tuple[str, ...]]] = {}
+
+
+def _summary(issues: set[str]) -> tuple[int, tuple[str, ...]]:
+    """(quality code, sorted issue codes) of a non-empty issue set; few distinct sets occur."""
+    key = frozenset(issues)
+    hit = _SUMMARY_CACHE.get(key)
+    if hit is None:
+        if len(_SUMMARY_CACHE) > 1 << 14:
+            _SUMMARY_CACHE.clear()
+        hit = _SUMMARY_CACHE[key] = (max([_LEVEL(i, 2) for i in issues]), tuple(sorted(issues)))
+    return hit
 
 
 def _group(toks: list[_Tok] | None) -> tuple[str | None, str | None, str | None]:
@@ -1586,7 +1977,8 @@ def _canonical_pair(first: _Tok, gender: str | None, russian: bool) -> tuple[str
 
 
 def _finish(parsed: _Parsed, raw: dict[str, str]) -> tuple[Any, ...]:
-    """Output row (values in :data:`NAME_COLUMNS` order) for a role assignment."""
+    """Output row (values in :data:`NAME_COLUMNS` order, issues as a sorted tuple) for a role
+    assignment."""
     issues = parsed.issues
     if parsed.fatal:
         issues.add(parsed.fatal)
@@ -1667,34 +2059,39 @@ def _finish(parsed: _Parsed, raw: dict[str, str]) -> tuple[Any, ...]:
     if "full" in raw:
         if full_name != raw["full"]:
             _explain_changes(parsed.pattern, full_name, raw["full"], issues)
-    elif any(v is not None and raw.get(k, v) != v
-             for k, v in (("L", last_name), ("F", first_name), ("M", middle_name))):
+    elif ((last_name is not None and raw.get("L", last_name) != last_name)
+          or (first_name is not None and raw.get("F", first_name) != first_name)
+          or (middle_name is not None and raw.get("M", middle_name) != middle_name)):
         for k, v in (("L", last_name), ("F", first_name), ("M", middle_name)):
             given = raw.get(k)
             if given is not None and v is not None and v != given:
                 _case_and_yo(given, v, issues)
-        if not issues & _CHANGE_CODES:
+        if issues.isdisjoint(_CHANGE_CODES):
             issues.add("name:format_normalised")
     if issues:
-        qc = max([_LEVEL(i, 2) for i in issues])
-        issue_list: list[str] | None = sorted(issues)
+        qc, issue_codes = _summary(issues)
     else:
-        qc, issue_list = QC_VALID, None
+        qc, issue_codes = QC_VALID, None
     return (full_name, last_name, first_name, middle_name, script, last_lat, first_lat,
             middle_lat, last_skel, first_skel,
             f"{last_skel} {first_skel}" if last_skel and first_skel else None,
-            canonical, canonical_skel, gender, source, qc, issue_list)
+            canonical, canonical_skel, gender, source, qc, issue_codes)
 
 
 _LEVEL = ISSUE_LEVELS.get
 
 
+@lru_cache(maxsize=None)
+def _is_reordered(pattern: str) -> bool:
+    return pattern != "".join(sorted(pattern, key="LFM".index))
+
+
 def _explain_changes(pattern: str, full_name: str, raw: str, issues: set[str]) -> None:
     """Name every difference between the input and the output by an issue code."""
-    if pattern != "".join(sorted(pattern, key="LFM".index)):
+    if _is_reordered(pattern):
         issues.add("name:reordered")
     _case_and_yo(raw, full_name, issues)
-    if not issues & _CHANGE_CODES:
+    if issues.isdisjoint(_CHANGE_CODES):
         issues.add("name:format_normalised")
 
 
@@ -1702,10 +2099,14 @@ def _case_and_yo(raw: str, clean: str, issues: set[str]) -> None:
     if "ё" in raw or "Ё" in raw:
         issues.add("name:yo_replaced")
     raw_words = set(_yo(raw).replace(",", " ").replace(".", " ").split())
+    lowered: set[str] | None = None
     for w in clean.replace(".", " ").split():
-        if w not in raw_words and w.lower() in {r.lower() for r in raw_words}:
-            issues.add("name:case_normalised")
-            return
+        if w not in raw_words:
+            if lowered is None:
+                lowered = {r.lower() for r in raw_words}
+            if w.lower() in lowered:
+                issues.add("name:case_normalised")
+                return
 
 
 # --------------------------------------------------------------------------------------------
@@ -1757,7 +2158,27 @@ def parse_name(text: str | None) -> dict[str, Any]:
     order (Russian names; Western names whose words are unambiguous given names or surnames).
     """
     value = text.strip() if isinstance(text, str) else None
-    return dict(zip(NAME_COLUMNS, _clean_tuple(value or None, None, None, None)))
+    out = dict(zip(NAME_COLUMNS, _clean_tuple(value or None, None, None, None)))
+    if out["name_issues"] is not None:
+        out["name_issues"] = list(out["name_issues"])
+    return out
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause automatic garbage collection while a batch allocates many long-lived objects.
+
+    Every output row and cached token is a container object; CPython's cyclic collector walks
+    all of them again and again as they accumulate (about a third of the run time on 100k
+    names). The rules create no reference cycles, so nothing is left for it to free here.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def clean_names(full_name: pd.Series | None, last_name: pd.Series | None,
@@ -1789,17 +2210,34 @@ def clean_names(full_name: pd.Series | None, last_name: pd.Series | None,
             c, uniques = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=False)
             codes = pd.factorize(codes * (len(uniques) + 1) + c)[0]
     _, first_pos = np.unique(codes, return_index=True)  # code k first appears at first_pos[k]
-    keys = [tuple(col[pos] if col is not None else None for col in cols)
-            for pos in first_pos.tolist()]
-    rows = [_clean_tuple(*k) for k in keys]
-    data: dict[str, Any] = {}
-    for j, c in enumerate(NAME_COLUMNS):
-        distinct = np.empty(len(rows), dtype=object)
-        if c == "name_issues":
-            for i, r in enumerate(rows):  # element-wise: lists must not be broadcast
-                distinct[i] = r[j]
-        else:
-            distinct[:] = [r[j] for r in rows]
-        data[c] = pd.Series(distinct[codes], index=index, dtype=object)
-    data["qc_name"] = pd.Series(pd.array(data["qc_name"].tolist(), dtype="Int8"), index=index)
-    return pd.DataFrame(data, index=index, columns=NAME_COLUMNS)
+    positions = first_pos.tolist()
+    picked = [[col[pos] for pos in positions] if col is not None else [None] * len(positions)
+              for col in cols]
+    with _gc_paused():
+        rows = [_clean_tuple(*key) for key in zip(*picked)]
+        by_column = list(zip(*rows)) if rows else [() for _ in NAME_COLUMNS]
+        del rows
+        # rows with the same issues share one list, as duplicate rows always did: a list per
+        # distinct name would leave the garbage collector tens of thousands more objects
+        shared = {codes: list(codes) for codes in set(by_column[_ISSUES_POS]) if codes}
+        by_column[_ISSUES_POS] = tuple(map(shared.get, by_column[_ISSUES_POS]))
+    distinct = np.empty((len(positions), len(NAME_COLUMNS)), dtype=object)
+    for j, values in enumerate(by_column):
+        # fromiter keeps each value one object (a list of issues must not become a 2-D row)
+        distinct[:, j] = np.fromiter(values, dtype=object, count=len(values))
+    frame = pd.DataFrame(distinct[codes], index=index, columns=NAME_COLUMNS, dtype=object)
+    frame["qc_name"] = pd.array(frame["qc_name"].tolist(), dtype="Int8")
+    return frame
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance command
+    import sys
+
+    import pyarrow.parquet as pq
+
+    if sys.argv[1:] != ["--rebuild-tables"]:
+        sys.exit("usage: python -m pipelines.cleanse.names --rebuild-tables")
+    for table, path in zip(build_reference_tables(),
+                           (_TABLES_PATH, _LATIN_INDEX_PATH, _WESTERN_PATH)):
+        pq.write_table(table, path, compression="zstd")
+        print(f"wrote {path.name}: {table.num_rows} rows")

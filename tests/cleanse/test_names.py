@@ -730,3 +730,94 @@ def test_parts_never_raise(parts: tuple[str | None, ...]) -> None:
     cols = [pd.Series([p], dtype=object) for p in parts]
     out = clean_names(*cols)
     assert list(out.columns) == NAME_COLUMNS and len(out) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Speed-ups must not change results
+# --------------------------------------------------------------------------------------------
+
+def test_shipped_tables_match_a_fresh_build() -> None:
+    """The shipped tables are what the installed packages and today's rules give.
+
+    If this fails, rebuild them: ``python -m pipelines.cleanse.names --rebuild-tables``.
+    """
+    import random
+
+    from pipelines.cleanse import names
+
+    res = names._res()
+    assert res.morph_codes.rows, "the shipped tables were not used (missing or stale file)"
+    built = [names._Resources._load_role_table(n) for n in ("names", "surnames", "midnames")]
+    for shipped, fresh in zip((res.first, res.last, res.middle), built):
+        assert dict(shipped.items()) == dict(fresh.items()) and shipped.total == fresh.total
+    assert res.latin_index.to_dict() == names._build_latin_index(*built)
+    assert res.western == names._build_western()[:2]
+    # pymorphy3 takes ~25 s for all table words: check a fixed sample
+    codes = dict(res.morph_codes.items())
+    sample = random.Random(20261123).sample(sorted(codes), 1500)
+    for key in sample:
+        assert names._morph_decode(codes[key]) == names._morph_analyse(res.morph, key)
+
+
+_PLAIN_WORDS = st.sampled_from(
+    SURNAMES_M + FIRST_M + FIRST_F + FATHERS + [p for pair in PATRONYMIC.values() for p in pair]
+    + WESTERN_GIVEN + WESTERN_SURNAMES
+    + ["Иванова-Петрова", "Salt-Shchedrin", "Ivanov", "Yuliya", "Sergeevich", "ИВАНОВА", "петрович",
+       "оглы", "кызы", "Рашидоглы", "von", "de", "ван", "тест", "Клиент", "ООО", "Jr", "III",
+       "ааа", "И", "Yu", "Ivanоv", "Иванoв", "Ёлкин", "Артём", "Mc", "McDonald", "O'Brien",
+       "Мар'яна", "Ли", "Ким", "Цой", "Kim", "Nan", "Xi", "Ян", "Ё"])
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PLAIN_WORDS, min_size=1, max_size=6), st.sampled_from([" ", "  ", ", ", "."]))
+def test_fast_path_agrees_with_general_path_on_full_names(words: list[str], sep: str) -> None:
+    from pipelines.cleanse import names
+
+    for text in (" ".join(words), sep.join(words)):
+        fast = names._finish(names._parse_full(text), {"full": text})
+        general = names._finish(names._parse_full_general(text), {"full": text})
+        assert fast == general, text
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.tuples(*(st.one_of(st.none(), _PLAIN_WORDS,
+                             st.lists(_PLAIN_WORDS, min_size=2, max_size=3).map(" ".join))
+                   for _ in range(3))))
+def test_fast_path_agrees_with_general_path_on_parts(parts: tuple[str | None, ...]) -> None:
+    from pipelines.cleanse import names
+
+    if all(p is None for p in parts):
+        return
+    pieces = {k: v for k, v in zip("LFM", parts) if v is not None}
+    fast = names._finish(names._parse_parts(*parts), pieces)
+    general = names._finish(names._parse_parts_general(*parts), pieces)
+    assert fast == general, parts
+
+
+@given(st.text(alphabet="abcehiorsuz-'\n", max_size=30))
+def test_squeeze_is_the_repeat_regex(text: str) -> None:
+    import re
+
+    from pipelines.cleanse import names
+
+    assert names._squeeze(text) == re.sub(r"(.)\1+", r"\1", text)
+
+
+def test_morph_codes_round_trip() -> None:
+    from pipelines.cleanse import names
+
+    morph = names._res().morph
+    words = ["иван", "иванов", "иванович", "ивановна", "мария", "саша", "женя", "цой", "ким",
+             "шннып", "михайлоова", "ек", "оглы", "петрова", "кузьмич", "бункевич", "валя", "ли"]
+    for word in words:
+        assert names._morph_decode(names._morph_code(morph, word)) == names._morph_analyse(
+            morph, word), word
+
+
+def test_clean_names_issue_lists_equal_parse_name() -> None:
+    values = ["иванов иван", "ИВАНОВ ИВАН", "Петров", "Петров", None, "тест", "Smith, John"]
+    out = clean_names(pd.Series(values, dtype=object), None, None, None)
+    for i, value in enumerate(values):
+        assert out.loc[i, "name_issues"] == parse_name(value)["name_issues"]
+        issues = out.loc[i, "name_issues"]
+        assert issues is None or isinstance(issues, list)
