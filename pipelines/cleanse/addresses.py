@@ -46,12 +46,16 @@ from __future__ import annotations
 import csv
 import gc
 import re
+from collections.abc import Callable
+from itertools import chain
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.cleanse.base import (
     MAX_VALUE_LENGTH,
@@ -537,11 +541,22 @@ def _segment(segment: str) -> tuple[Rich, ...]:
         if country is not None:
             cached = (("country", country, None, None),)
         else:
-            cached = tuple(_rich(it) for it in _parse_segment(segment))
+            cached = tuple([_RICH_CACHE.get(it) or _rich_cached(it) for it in _parse_segment(segment)])
         if len(_SEGMENT_CACHE) >= _CACHE_LIMIT:
             _SEGMENT_CACHE.clear()
         _SEGMENT_CACHE[segment] = cached
     return cached
+
+
+_RICH_CACHE: dict[Item, Rich] = {}
+
+
+def _rich_cached(item: Item) -> Rich:
+    """:func:`_rich`, memoised: items repeat across segments ("ул Ленина", "д 5")."""
+    if len(_RICH_CACHE) >= _CACHE_LIMIT:
+        _RICH_CACHE.clear()
+    found = _RICH_CACHE[item] = _rich(item)
+    return found
 
 
 # --- the address record --------------------------------------------------------------------
@@ -590,26 +605,16 @@ _DIGIT_RUN = re.compile(r"\d+")
 _DIGIT_SPLIT = re.compile(r"(\d+)")
 
 
-def _run_classes(runs: list[str]) -> str:
-    """What a parse may depend on in each digit run: a valid Russian postcode ("p" and its
-    first three digits, the region prefix), another six-digit run ("q"), any other run ("n")."""
-    return "".join(["n" if len(r) != 6 else "p" + r[:3] if _RU_POSTCODE.match(r) else "q" for r in runs])
-
-
-def _template(pieces: list[str]) -> tuple[str, dict[str, int]]:
-    """Text (split by digit runs) with run i replaced by a unique placeholder number, and
-    the placeholders' run positions.
-
-    The parse of a Russian address depends on its numbers only through :func:`_run_classes`;
-    the placeholders keep those (a valid postcode keeps its first three digits and stays
-    valid), so addresses that differ only in house and flat numbers share one parse.
-    """
-    holders: dict[str, int] = {}
-    return _fill_template(pieces, 0, holders), holders
-
-
 def _fill_template(pieces: list[str], start: int, holders: dict[str, int]) -> str:
-    """:func:`_template` of one text whose runs are numbered from ``start``."""
+    """Text (split by digit runs: ``pieces``) with each run replaced by a placeholder number
+    unique in its address (run i of the address, counted from ``start`` in this text); the
+    placeholders go into ``holders`` (placeholder -> i), in order.
+
+    The parse of a Russian address depends on its numbers only through what the
+    placeholders keep: whether a run has six digits and is a valid postcode, and then its
+    first three digits (the region prefix). So addresses that differ only in house and flat
+    numbers share one parse.
+    """
     out: list[str] = []
     for k, piece in enumerate(pieces):
         if k % 2 == 0:
@@ -627,18 +632,6 @@ def _fill_template(pieces: list[str], start: int, holders: dict[str, int]) -> st
         holders[holder] = i
         out.append(holder)
     return "".join(out)
-
-
-def _recipe(text: str, holders: dict[str, int]) -> tuple[str | int, ...]:
-    """How to rebuild ``text`` (from a template parse) from the digit runs of a real text:
-    pieces where an int is a run position."""
-    pieces: list[str | int] = _DIGIT_SPLIT.split(text)  # type: ignore[assignment]
-    pieces[1::2] = [holders.get(p, p) for p in pieces[1::2]]  # type: ignore[index]
-    return tuple(pieces)
-
-
-def _cook(recipe: tuple[str | int, ...], runs: list[str]) -> str:
-    return "".join([runs[x] if x.__class__ is int else x for x in recipe])
 
 
 _LOCAL_LEVELS = frozenset({"city", "settlement", "street", "house", "num", "flat"})
@@ -985,6 +978,18 @@ def _script_country(text: str, default_country: str) -> str | None:
     return default_country if cyr == (default_country in _CYRILLIC_COUNTRIES) else None
 
 
+def _read_items(items: list[Rich], cyrillic: bool, default_country: str, a: _Address) -> bool | None:
+    """Read the rich items of a text the Russian way into ``a``: True, or None when the
+    text is junk (numbers only, none a postcode). ``cyrillic``: is the text Cyrillic?"""
+    if all(it[0] == "num" for it in items) and not any(_RU_POSTCODE.match(it[1]) for it in items):
+        return None
+    _resolve_russian(items, a)
+    if a.country is None:
+        a.country = "RU" if default_country == "RU" or a.region or a.city_region else (
+            default_country if cyrillic == (default_country in _CYRILLIC_COUNTRIES) else None)
+    return True
+
+
 def _parse_text(text: str, default_country: str, a: _Address) -> bool | None:
     """Parse free text into ``a``: True if read the Russian way, False other countries' way,
     None when it is junk."""
@@ -1018,13 +1023,7 @@ def _parse_text(text: str, default_country: str, a: _Address) -> bool | None:
     items: list[Rich] = []
     for seg in segments:
         items.extend(_segment(seg))
-    if all(it[0] == "num" for it in items) and not any(_RU_POSTCODE.match(it[1]) for it in items):
-        return None
-    _resolve_russian(items, a)
-    if a.country is None:
-        a.country = "RU" if default_country == "RU" or a.region or a.city_region else _script_country(
-            text, default_country)
-    return True
+    return _read_items(items, bool(_CYRILLIC.search(text)), default_country, a)
 
 
 _EXCEL_FRACTION = re.compile(r"\.0+$")
@@ -1117,37 +1116,300 @@ def _junk_result() -> Result:
     return (*_EMPTY[:-2], QC_INVALID, ["address:junk"])
 
 
-_OUT_CACHE: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+# --- the memo of Cyrillic free text ---------------------------------------------------------
+# A Cyrillic address is read segment by segment (the comma-separated parts). Each segment is
+# parsed once per template (digit runs replaced by placeholders, see _fill_template), and
+# street names are then taken out of its items, as are untyped names that are no known city,
+# subject or foreign city ("Гагарина" in "Казань, Гагарина 5-12"). What the rules do next
+# (place the items, derive the region, build the text) only copies such names and the
+# numbers around: an unknown name is compared only with subjects and federal cities, which
+# always hold a type word ("обл", "г") that an untyped name cannot hold. So the rules run
+# once per *shape*, the sequence of the segments' templates with those names left out, and
+# their outputs become format strings whose fields are the digit runs and names ("slots")
+# of each address: "г Москва, ул Ленина, д 5" and "г. Москва, ул. Тверская, д. 7" share one
+# shape.
+
+_NO_LOOKUPS = (None, None, None, None)
+#: Where a name stands in a shape's items while the rules run: private-use characters,
+#: which no item can contain (tokens are letters, digits and a little punctuation) and so
+#: no output either, other than through a name.
+_MARKER_BASE = 0xE000
+_SLOT = re.compile(r"\d+|[\ue000-\uf8ff]")
+
+#: (segment, digit runs before it in its address) -> (shape id, slot values, digit runs).
+_TEXT_PARTS: dict[tuple[str, int], tuple[int, tuple[str, ...], int]] = {}
+#: (literal pieces, run classes, runs before) of a segment -> (shape id, names as parsed from
+#: the template, placeholder -> run position in the segment).
+_TEMPLATE_PARTS: dict[tuple[tuple[str, ...], str, int], tuple[int, tuple[str, ...], dict[str, int]]] = {}
+#: (items with names taken out, placeholders) of a segment -> its shape id, and back.
+_SEGMENT_SHAPE_IDS: dict[tuple[tuple[Rich, ...], tuple[str, ...]], int] = {}
+_SEGMENT_SHAPES: list[tuple[tuple[Rich, ...], tuple[str, ...]]] = []
+#: (segment shape ids, default country) -> recipe (None: junk).
+_TEXT_RECIPES: dict[tuple[tuple[int, ...], str], _Recipe | None] = {}
+_UNSEEN = object()
+
+
+class _Recipe:
+    """A shape's result as format strings over the slot values of one address."""
+
+    __slots__ = ("values", "whole", "formatted", "plain", "standardised")
+
+    def __init__(self, out: tuple[Any, ...], issues: set[str], where: dict[str, int]) -> None:
+        """``out``: the eight output values of the shape's parse; ``where``: slot index of
+        each placeholder and marker in them."""
+        self.values = list(out)
+        whole: list[tuple[int, int]] = []  # (column, slot) of the values that are one slot
+        formatted: list[int] = []
+
+        def field(m: re.Match[str]) -> str:
+            slot = where.get(m[0])
+            return m[0] if slot is None else f"{{{slot}}}"
+
+        for i, value in enumerate(out):
+            if value.__class__ is not str:
+                continue
+            if value in where:
+                whole.append((i, where[value]))
+                continue
+            escaped = value.replace("{", "{{").replace("}", "}}")
+            fmt = _SLOT.sub(field, escaped)
+            if fmt != escaped:
+                self.values[i] = fmt
+                formatted.append(i)
+        self.whole = tuple(whole)
+        self.formatted = tuple(formatted)
+        self.plain, self.standardised = _qualities(issues)
+
+    def fill(self, slots: list[str] | tuple[str, ...]) -> list[Any]:
+        """The eight output values for one address's slot values."""
+        row = self.values.copy()
+        for i, slot in self.whole:
+            row[i] = slots[slot]
+        for i in self.formatted:
+            row[i] = row[i].format(*slots)
+        return row
+
+    def finish(self, row: list[Any], standardised: bool) -> Result:
+        """The result: the output values, quality code and issues."""
+        codes, qc = self.standardised if standardised else self.plain
+        return (*row, qc, list(codes) if codes else None)
+
+    def cook(self, slots: list[str], text: str) -> Result:
+        """The result for one free-text address: its slot values and its (stripped) text."""
+        row = self.fill(slots)
+        address = row[0] or ""
+        if text == address:
+            standardised = False
+        elif "  " not in text and text.isprintable():
+            standardised = True  # its only white space is single spaces: tidying keeps it
+        else:
+            standardised = _SPACES.sub(" ", text) != address
+        return self.finish(row, standardised)
+
+
+_QUALITIES: dict[frozenset[str], tuple[tuple[tuple[str, ...] | None, int], ...]] = {}
+
+
+def _qualities(issues: set[str]) -> tuple[tuple[tuple[str, ...] | None, int], ...]:
+    """(issue codes, qc) of ``issues``, without and with "standardised"."""
+    key = frozenset(issues)
+    found = _QUALITIES.get(key)
+    if found is None:
+        pairs = []
+        for variant in (issues, issues | {"standardised"}):
+            codes, qc = _issues_and_qc(variant)
+            pairs.append((tuple(codes) if codes else None, qc))
+        found = _QUALITIES[key] = tuple(pairs)
+    return found
+
+
+def _bound_text_memos() -> None:
+    """Empty the memo tables, together (shape ids index _SEGMENT_SHAPES), once they are full.
+    Only between texts: shape ids must not change while a text is being cleaned."""
+    if len(_TEXT_PARTS) >= _CACHE_LIMIT or len(_TEXT_RECIPES) >= _CACHE_LIMIT:
+        for table in (_TEXT_PARTS, _TEMPLATE_PARTS, _SEGMENT_SHAPE_IDS, _SEGMENT_SHAPES, _TEXT_RECIPES):
+            table.clear()
+
+
+def _run_class(run: str) -> str:
+    """What a template keeps of a digit run (see :func:`_fill_template`)."""
+    if len(run) != 6:
+        return "n"
+    return "p" + run[:3] if _RU_POSTCODE.match(run) else "q"
+
+
+def _text_part(segment: str, runs_before: int) -> tuple[int, tuple[str, ...], int]:
+    """The shape id, slot values (digit runs, then names) and number of digit runs of one
+    stripped segment whose address has ``runs_before`` digit runs before it."""
+    pieces = _DIGIT_SPLIT.split(segment)
+    runs = pieces[1::2]
+    key = (tuple(pieces[0::2]), "".join([_run_class(r) for r in runs]), runs_before if runs else 0)
+    found = _TEMPLATE_PARTS.get(key)
+    if found is None:
+        holders: dict[str, int] = {}
+        template = _fill_template(pieces, runs_before, holders) if runs else segment
+        items: list[Rich] = []
+        names: list[str] = []
+        for item in _segment(template):
+            if item[1] and (item[0] == "street" or (item[0] == "name" and item[3] == _NO_LOOKUPS)):
+                names.append(item[1])
+                item = (item[0], None, item[2], item[3])
+            items.append(item)
+        shape_key = (tuple(items), tuple(holders))
+        shape = _SEGMENT_SHAPE_IDS.get(shape_key)
+        if shape is None:
+            shape = _SEGMENT_SHAPE_IDS[shape_key] = len(_SEGMENT_SHAPES)
+            _SEGMENT_SHAPES.append(shape_key)
+        found = _TEMPLATE_PARTS[key] = (shape, tuple(names), {h: i - runs_before for h, i in holders.items()})
+    shape, names, at = found
+    if runs and names:  # a name with a number in it: "ул 8 Марта"
+        names = tuple([_DIGIT_RUN.sub(lambda m: runs[at[m[0]]] if m[0] in at else m[0], n) for n in names])
+    part = _TEXT_PARTS[segment, runs_before] = (shape, (*runs, *names), len(runs))
+    return part
+
+
+def _text_recipe(shapes: tuple[int, ...], default_country: str) -> _Recipe | None:
+    """Run the rules on a shape: its segments' items, each name taken out replaced by a
+    marker. None when such texts are junk."""
+    items: list[Rich] = []
+    where: dict[str, int] = {}  # placeholder or marker -> slot index
+    for shape in shapes:
+        segment_items, holders = _SEGMENT_SHAPES[shape]
+        for holder in holders:
+            where[holder] = len(where)
+        for item in segment_items:
+            if item[1] is None:  # a name taken out
+                marker = chr(_MARKER_BASE + len(where))
+                where[marker] = len(where)
+                item = (item[0], marker, item[2], item[3])
+            items.append(item)
+    a = _Address()
+    if _read_items(items, True, default_country, a) is None:
+        recipe = None
+    else:
+        _, out = _conclude(a, True, None, default_country)
+        recipe = _Recipe(out, a.issues, where)
+    _TEXT_RECIPES[shapes, default_country] = recipe
+    return recipe
 
 
 def _clean_text(text: str, default_country: str) -> Result:
-    """:func:`_clean_one` of a lone free-text address, through the number-free template
-    cache: Cyrillic addresses that differ only in their numbers share one parse."""
+    """:func:`_clean_one` of a lone free-text address (stripped, capped), through the memo of
+    shapes when it is Cyrillic."""
     if not _CYRILLIC.search(text):
         return _clean_one_uncached({"address": text}, default_country)
-    pieces = _DIGIT_SPLIT.split(text)
-    runs = pieces[1::2]
-    # the literal pieces fix the runs' places; only six-digit runs need their class
-    classes = _run_classes(runs) if any([len(r) == 6 for r in runs]) else ""
-    key = ("\x00".join(pieces[0::2]), classes, default_country)
-    recipe = _OUT_CACHE.get(key)
-    if recipe is None:
-        template, holders = _template(pieces)
-        out = _clean_one_uncached({"address": template}, default_country)
-        recipe = tuple([_recipe(v, holders) if v.__class__ is str and _DIGIT_RUN.search(v) else v for v in out])
-        if len(_OUT_CACHE) >= _CACHE_LIMIT:
-            _OUT_CACHE.clear()
-        _OUT_CACHE[key] = recipe
-    return tuple([list(v) if v.__class__ is list else _cook(v, runs) if v.__class__ is tuple else v
-                  for v in recipe])
+    if text[:1] in ("=", "@") or (len(text) <= 24 and _key(text) in _junk()):
+        return _junk_result()
+    _bound_text_memos()
+    if ";" in text or "\n" in text or "\r" in text:
+        segments = text.replace(";", ",").replace("\n", ",").replace("\r", ",").split(",")
+    else:
+        segments = text.split(",")
+    shapes: list[int] = []
+    slots: list[str] = []
+    runs = 0
+    for segment in segments:
+        segment = segment.strip()
+        if segment:
+            part = _TEXT_PARTS.get((segment, runs)) or _text_part(segment, runs)
+            shapes.append(part[0])
+            slots += part[1]
+            runs += part[2]
+    if not shapes:
+        return _junk_result()
+    recipe = _TEXT_RECIPES.get((tuple(shapes), default_country), _UNSEEN)
+    if recipe is _UNSEEN:
+        recipe = _text_recipe(tuple(shapes), default_country)
+    return _junk_result() if recipe is None else recipe.cook(slots, text)
+
+
+#: Texts cleaned together by :func:`_clean_texts` (bounds the memo tables' growth in between).
+_BATCH = 50_000
+
+
+def _clean_texts(texts: list[str], default_country: str) -> list[Result]:
+    """:func:`_clean_text` of many texts (stripped, capped). The segments of the Cyrillic
+    ones are split, stripped and numbered with pyarrow, so that each distinct (segment,
+    digit runs before it) is looked up once, not once per text."""
+    try:
+        arrow = pa.array(texts, type=pa.large_string())
+    except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: UTF-8 cannot hold it
+        return [_clean_text(text, default_country) for text in texts]
+    # texts that may be junk ("нет", "=cmd..."), and all but Cyrillic ones, go one by one
+    alone = pc.or_(pc.invert(pc.match_substring_regex(arrow, "[а-яёА-ЯЁ]")),
+                   pc.less_equal(pc.utf8_length(arrow), 24))
+    alone = pc.or_(alone, pc.or_(pc.starts_with(arrow, "="), pc.starts_with(arrow, "@")))
+    alone = alone.to_numpy(zero_copy_only=False)
+    results: list[Result] = [None] * len(texts)  # type: ignore[list-item]
+    for i in np.flatnonzero(alone).tolist():
+        results[i] = _clean_text(texts[i], default_country)
+    bulk = np.flatnonzero(~alone)
+    for start in range(0, len(bulk), _BATCH):
+        _bound_text_memos()
+        rows = bulk[start:start + _BATCH]
+        batch = _clean_cyrillic_texts(arrow.take(rows), [texts[i] for i in rows.tolist()], default_country)
+        for i, result in zip(rows.tolist(), batch):
+            results[i] = result
+    return results
+
+
+def _clean_cyrillic_texts(arrow: pa.Array, texts: list[str], default_country: str) -> list[Result]:
+    """:func:`_clean_text` of Cyrillic texts (``texts``, and as ``arrow``) longer than any
+    junk marker, in bulk."""
+    lists = pc.split_pattern(pc.replace_substring_regex(arrow, "[;\n\r]", ","), ",")
+    segments = pc.utf8_trim_whitespace(pc.list_flatten(lists))  # exactly str.strip
+    owners = pc.list_parent_indices(lists)
+    kept = pc.greater(pc.utf8_length(segments), 0)
+    segments, owners = segments.filter(kept), owners.filter(kept).to_numpy()
+    encoded = pc.dictionary_encode(segments)
+    distinct = encoded.dictionary.to_pylist()
+    segment_ids = encoded.indices.to_numpy().astype(np.int64)
+    # the digit runs before each segment in its text: with the segment, its key in _TEXT_PARTS
+    runs = np.array([len(_DIGIT_RUN.findall(segment)) for segment in distinct], dtype=np.int64)[segment_ids]
+    before = np.cumsum(runs) - runs
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])  # each text's first segment
+    ends = np.r_[starts[1:], len(owners)]
+    before -= np.repeat(before[starts], ends - starts)
+    width = int(before.max(initial=0)) + 1
+    pair_ids, pairs = pd.factorize(segment_ids * width + before)
+    found = [_TEXT_PARTS.get((distinct[k // width], k % width)) or _text_part(distinct[k // width], k % width)
+             for k in pairs.tolist()]
+    pair_ids = pair_ids.tolist()
+    shapes = [found[k][0] for k in pair_ids]
+    slots = [found[k][1] for k in pair_ids]
+    results: list[Result | None] = [None] * len(texts)
+    for owner, a, b in zip(owners[starts].tolist(), starts.tolist(), ends.tolist()):
+        key = tuple(shapes[a:b])
+        recipe = _TEXT_RECIPES.get((key, default_country), _UNSEEN)
+        if recipe is _UNSEEN:
+            recipe = _text_recipe(key, default_country)
+        if recipe is not None:
+            results[owner] = recipe.cook(list(chain.from_iterable(slots[a:b])), texts[owner])
+    return [_junk_result() if result is None else result for result in results]
 
 
 def _clean_one(parts: dict[str, str | None], default_country: str) -> Result:
     """Clean one record's address parts (stripped strings or None). Pure."""
     if len(parts) == 1 and parts.get("address") is not None:
         return _clean_text(parts["address"][:MAX_VALUE_LENGTH], default_country)
-    capped = {k: v[:MAX_VALUE_LENGTH] for k, v in parts.items() if v is not None}
-    return _clean_one_uncached(capped, default_country) if capped else _EMPTY
+    return _clean_given({k: v[:MAX_VALUE_LENGTH] for k, v in parts.items() if v is not None}, default_country)
+
+
+def _stripped(value: object) -> str | None:
+    """A cell as the rules take it: stripped and capped, None when blank or not text."""
+    text = blank_to_none(value)
+    return None if text is None else text[:MAX_VALUE_LENGTH]
+
+
+def _clean_given(given: dict[str, str], default_country: str) -> Result:
+    """:func:`_clean_one` of the parts that are given (stripped, capped, none None)."""
+    if not given:
+        return _EMPTY
+    if "address" in given:
+        if len(given) == 1:
+            return _clean_text(given["address"], default_country)
+        return _clean_one_uncached(given, default_country)
+    return _clean_parts(given, default_country)
 
 
 def _clean_one_uncached(parts: dict[str, str | None], default_country: str) -> Result:
@@ -1155,6 +1417,25 @@ def _clean_one_uncached(parts: dict[str, str | None], default_country: str) -> R
     given = {k: v for k, v in parts.items() if v is not None}
     if not given:
         return _EMPTY
+    ruled = _apply_rules(given, default_country, _part)
+    if ruled is None:
+        return _junk_result()
+    a, text, address, out = ruled
+    if (text is not None and text != address and _SPACES.sub(" ", text) != address) or any(
+            k != "address" and out[_COLUMN_AT[k]] != v for k, v in given.items()):
+        a.issues.add("standardised")
+    issues, qc = _issues_and_qc(a.issues)
+    return (*out, qc, issues)
+
+
+PartReader = Callable[[str, str, bool], "_Address"]
+
+
+def _apply_rules(given: dict[str, str], default_country: str,
+                 part: PartReader) -> tuple[_Address, str | None, str, tuple[Any, ...]] | None:
+    """Read one record's given parts: (the record, the free text if usable, the normalised
+    text, the eight output values), or None when the record is only junk text. ``part``
+    reads one address column (:func:`_part`). Everything but the "standardised" issue."""
     a = _Address()
     text = given.get("address")
     russian: bool | None = None
@@ -1162,7 +1443,7 @@ def _clean_one_uncached(parts: dict[str, str | None], default_country: str) -> R
         russian = _parse_text(text, default_country, a)
         if russian is None:  # junk text
             if len(given) == 1:
-                return _junk_result()
+                return None
             a = _Address()
             a.issues.add("junk_text")
             text = None
@@ -1178,17 +1459,10 @@ def _clean_one_uncached(parts: dict[str, str | None], default_country: str) -> R
             elif a.country != code:
                 a.issues.add("parts_conflict")
         if russian is None:
-            sample = " ".join(given[k] for k in ("region", "city", "street") if k in given)
-            if _CYRILLIC.search(sample):
-                russian = True
-            elif a.country not in (None, "RU"):
-                russian = False
-            else:
-                russian = not sample or _looks_russian_latin(sample, [given.get("city", ""), given.get("region", "")]) \
-                    or (a.country is None and default_country == "RU" and not re.search(r"[^\W\d_]", sample))
+            russian = _parts_look_russian(given, a.country, default_country)
         for level in ("region", "city", "street", "house", "flat"):
             if level in given:
-                _merge(a, _part(given[level], level, russian))
+                _merge(a, part(given[level], level, russian))
         if a.country is None:
             if russian and (default_country == "RU" or a.region or a.city_region):
                 a.country = "RU"
@@ -1208,23 +1482,264 @@ def _clean_one_uncached(parts: dict[str, str | None], default_country: str) -> R
         if a.country == "RU" and a.postcode and not _RU_POSTCODE.match(a.postcode):
             a.issues.add("invalid_postcode")
             a.postcode = None
+    address, out = _conclude(a, russian, text, default_country)
+    return a, text, address, out
+
+
+def _parts_look_russian(given: dict[str, str], country: str | None, default_country: str) -> bool:
+    """Are the separate columns (free text aside) to be read the Russian way? ``country``:
+    the code of the country column, if any."""
+    sample = " ".join(given[k] for k in ("region", "city", "street") if k in given)
+    if _CYRILLIC.search(sample):
+        return True
+    if country not in (None, "RU"):
+        return False
+    return not sample or _looks_russian_latin(sample, [given.get("city", ""), given.get("region", "")]) \
+        or (country is None and default_country == "RU" and not re.search(r"[^\W\d_]", sample))
+
+
+# --- the memo of separate address columns ---------------------------------------------------
+# Columns read the Russian way run through the rules once per shape too. A street, house or
+# flat column whose parse holds nothing but its own part (the usual "ул. Ленина", "5 к 2",
+# "12") is a slot, as is a valid Russian postcode: the rules only copy those around (a
+# postcode also gives its first three digits, kept in the key). The other columns (region,
+# city, country, and any column that says more) stay in the key as they are.
+
+_SLOT_FIELDS = {"street": ("street",), "house": ("house_type", "house", "blocks"), "flat": ("flat_type", "flat")}
+_BLANK = _Address()
+#: (level, value) of a street, house or flat column -> (its class in a key, slot values).
+_COLUMN_SLOTS: dict[tuple[str, str], tuple[Any, tuple[str, ...]]] = {}
+#: key of separate columns -> recipe (None: a shape the memo does not take, see _parts_recipe).
+_PARTS_RECIPES: dict[tuple[Any, ...], _Recipe | None] = {}
+_COUNTRY_CODES: dict[str, str | None] = {}
+
+
+def _column_slot(value: str, level: str) -> tuple[Any, tuple[str, ...]]:
+    """(class, slot values) of a street, house or flat column read the Russian way: a class
+    describing a part that is a slot, else the value itself with no slots."""
+    p = _part(value, level, True)
+    own = _SLOT_FIELDS[level]
+    found: tuple[Any, tuple[str, ...]] = (value, ())
+    if all(getattr(p, f) == getattr(_BLANK, f) for f in _Address.__slots__ if f not in own):
+        if level == "street" and p.street:
+            found = (("street",), (p.street,))
+        elif level == "house" and (p.house or p.blocks) and all(p.blocks):
+            head = () if p.house is None else (p.house,)
+            found = (("house", p.house_type, p.house is not None, len(p.blocks)), (*head, *p.blocks))
+        elif level == "flat" and p.flat:
+            found = (("flat", p.flat_type), (p.flat,))
+    if len(_COLUMN_SLOTS) >= _CACHE_LIMIT:
+        _COLUMN_SLOTS.clear()
+    _COLUMN_SLOTS[level, value] = found
+    return found
+
+
+#: The columns of a key in _PARTS_RECIPES, after the default country: their classes.
+_KEY_COLUMNS = ("country", "region", "city", "street", "house", "flat", "postcode")
+
+
+def _column_class(value: str | None, name: str) -> tuple[Any, tuple[str, ...]]:
+    """(class in a key, slot values) of one column's value, the columns read the Russian way.
+
+    A valid postcode's class is the subject its first three digits give (all the rules take
+    from its digits); a region or city column's class is what it parses to ("Москва",
+    "г. Москва": one class).
+    """
+    if value is None:
+        return None, ()
+    if name in _SLOT_FIELDS:
+        return _COLUMN_SLOTS.get((name, value)) or _column_slot(value, name)
+    if name == "postcode":
+        if _RU_POSTCODE.match(value) and _postcode_regions().get(value[:3]) in _prefixes():
+            return ("postcode", _postcode_regions().get(value[:3])), (value,)
+        return value, ()
+    if name in ("region", "city"):
+        return ("parsed", _snapshot(_part(value, name, True))), ()
+    return value, ()
+
+
+def _snapshot(a: _Address) -> tuple[Any, ...]:
+    """A hashable copy of a parsed part's fields."""
+    return tuple([frozenset(v) if v.__class__ is set else tuple(v) if v.__class__ is list else v
+                  for v in (getattr(a, f) for f in _Address.__slots__)])
+
+
+@cache
+def _prefixes() -> dict[str | None, str]:
+    """Subject (None: none) -> a postcode prefix that gives it."""
+    out: dict[str | None, str] = {}
+    for prefix in (f"{i:03d}" for i in range(100, 700)):
+        out.setdefault(_postcode_regions().get(prefix), prefix)
+    return out
+
+
+def _clean_parts(given: dict[str, str], default_country: str) -> Result:
+    """:func:`_clean_one_uncached` of separate columns without free text (stripped, capped,
+    not None), through the memo of shapes when they are read the Russian way."""
+    country = given.get("country")
+    code = None
+    if country is not None:
+        code = _COUNTRY_CODES.get(country, _UNSEEN)
+        if code is _UNSEEN:
+            code = _COUNTRY_CODES[country] = _country_code(country)
+    if not _parts_look_russian(given, code, default_country):
+        return _clean_one_uncached(given, default_country)
+    slots: list[str] = []
+    key: list[Any] = [default_country]
+    for name in _KEY_COLUMNS:
+        cls, values = _column_class(given.get(name), name)
+        key.append(cls)
+        slots += values
+    if default_country != "RU":  # then the script of all the columns may give the country
+        key.append(bool(_CYRILLIC.search(" ".join(v for k, v in given.items() if k != "postcode"))))
+    shape = tuple(key)
+    recipe = _PARTS_RECIPES.get(shape, _UNSEEN)
+    if recipe is _UNSEEN:
+        recipe = _parts_recipe(shape, given, default_country)
+    if recipe is None:
+        return _clean_one_uncached(given, default_country)
+    row = recipe.fill(slots)
+    return recipe.finish(row, any([row[_COLUMN_AT[k]] != v for k, v in given.items()]))
+
+
+def _clean_columns(present: list[str], values: list[list[str | None]], combinations: list[list[int]],
+                   default_country: str) -> list[Result]:
+    """:func:`_clean_given` of combinations of separate columns (no free text): ``values``
+    holds each column's distinct values (stripped, capped; None: missing), ``combinations``
+    per column the index of each combination's value. What :func:`_clean_parts` looks up per
+    combination (a value's class and slots, its script) is looked up once per value here,
+    and the combinations are grouped by shape with numpy."""
+    n = len(combinations[0])
+    shapes = np.zeros(n, dtype=np.int64)  # combinations with one key in _PARTS_RECIPES share one
+    russian = np.zeros(n, dtype=bool)  # Cyrillic in the region, city or street
+    cyrillic = np.zeros(n, dtype=bool)  # Cyrillic in any column but the postcode: with
+    # another default country than RU, the script of all columns may give the country
+    classes: dict[str, list[Any]] = {}  # column -> class of each value
+    slots: dict[str, list[tuple[str, ...]]] = {}  # column -> slot values of each value
+    for name, column_values, column_ids in zip(present, values, combinations):
+        ids = np.asarray(column_ids, dtype=np.int64)
+        found = [_column_class(value, name) for value in column_values]
+        classes[name] = [cls for cls, _ in found]
+        slots[name] = [slot for _, slot in found]
+        numbers: dict[Any, int] = {}
+        numbered = np.asarray([numbers.setdefault(cls, len(numbers)) for cls in classes[name]], dtype=np.int64)
+        shapes = pd.factorize(shapes * len(numbers) + numbered[ids])[0]
+        if name != "postcode":
+            script = np.asarray([value is not None and _CYRILLIC.search(value) is not None for value in column_values])
+            cyrillic |= script[ids]
+            if name in ("region", "city", "street"):
+                russian |= script[ids]
+    if default_country != "RU":
+        shapes = pd.factorize(shapes * 2 + cyrillic)[0]
+    at = {name: i for i, name in enumerate(present)}
+    slot_columns = [(at[name], slots[name]) for name in ("street", "house", "flat", "postcode") if name in at]
+    output_at = [_COLUMN_AT[name] for name in present]
+    recipes: dict[int, Any] = {}  # shape -> recipe
+    results: list[Result] = []
+    for k, (combination, is_russian, shape) in enumerate(zip(zip(*combinations), russian.tolist(), shapes.tolist())):
+        recipe = recipes.get(shape, _UNSEEN) if is_russian else None  # if not, _clean_parts decides
+        if recipe is _UNSEEN:
+            key = [default_country]
+            key += [classes[name][combination[at[name]]] if name in at else None for name in _KEY_COLUMNS]
+            if default_country != "RU":
+                key.append(bool(cyrillic[k]))
+            recipe = _PARTS_RECIPES.get(tuple(key), _UNSEEN)
+            if recipe is _UNSEEN:
+                recipe = _parts_recipe(tuple(key), _given(present, values, combination), default_country)
+            recipes[shape] = recipe
+        if recipe is None:
+            results.append(_clean_given(_given(present, values, combination), default_country))
+            continue
+        row = recipe.fill([value for i, column in slot_columns for value in column[combination[i]]])
+        standardised = False
+        for j, column_values, i in zip(output_at, values, combination):
+            if column_values[i] is not None and row[j] != column_values[i]:
+                standardised = True
+                break
+        results.append(recipe.finish(row, standardised))
+    return results
+
+
+def _given(present: list[str], values: list[list[str | None]], combination: tuple[int, ...]) -> dict[str, str]:
+    """The parts given in one combination of column values."""
+    return {name: column_values[i] for name, column_values, i in zip(present, values, combination)
+            if column_values[i] is not None}
+
+
+def _parts_recipe(shape: tuple[Any, ...], given: dict[str, str], default_country: str) -> _Recipe | None:
+    """Run the rules on the shape of ``given`` (separate columns read the Russian way):
+    slots replaced by markers, a postcode by a stand-in with its first three digits. None
+    when a slot's field comes from two columns (the rules would compare the values)."""
+    if len(_PARTS_RECIPES) >= _CACHE_LIMIT:
+        _PARTS_RECIPES.clear()
+    where: dict[str, int] = {}  # marker or postcode stand-in -> slot index
+    stand_ins: dict[str, _Address] = {}  # level -> the part the rules read
+    for level, cls in zip(("street", "house", "flat"), shape[4:7]):
+        if cls.__class__ is not tuple:
+            continue
+        p = _Address()
+        if level == "street":
+            p.street = chr(_MARKER_BASE + len(where))
+            where[p.street] = len(where)
+        elif level == "house":
+            p.house_type = cls[1]
+            if cls[2]:
+                p.house = chr(_MARKER_BASE + len(where))
+                where[p.house] = len(where)
+            for _ in range(cls[3]):
+                p.blocks.append(chr(_MARKER_BASE + len(where)))
+                where[p.blocks[-1]] = len(where)
+        else:
+            p.flat_type, p.flat = cls[1], chr(_MARKER_BASE + len(where))
+            where[p.flat] = len(where)
+        stand_ins[level] = p
+    ruled_given = dict(given)
+    if shape[7].__class__ is tuple:
+        # a valid postcode of the same subject, found in no other column: in the outputs it
+        # can only be the postcode
+        others = " ".join(v for k, v in given.items() if k != "postcode" and k not in stand_ins)
+        prefix = _prefixes()[shape[7][1]]
+        stand_in = next((c for c in (f"{prefix}{i:03d}" for i in range(1000))
+                         if c not in others and _RU_POSTCODE.match(c)), None)
+        if stand_in is None:
+            _PARTS_RECIPES[shape] = None
+            return None
+        ruled_given["postcode"] = stand_in
+        where[stand_in] = len(where)
+    for level in stand_ins:
+        fields = _SLOT_FIELDS[level]
+        for other in ("region", "city", "street", "house", "flat"):
+            if other != level and other in given:
+                q = stand_ins[other] if other in stand_ins else _part(given[other], other, True)
+                if any(getattr(q, f) not in (None, []) for f in fields if f not in ("house_type", "flat_type")):
+                    _PARTS_RECIPES[shape] = None
+                    return None
+
+    def read(value: str, level: str, russian: bool) -> _Address:
+        return stand_ins[level] if level in stand_ins else _part(value, level, russian)
+
+    ruled = _apply_rules(ruled_given, default_country, read)
+    assert ruled is not None  # no free text, so never junk text
+    a = ruled[0]
+    recipe = _PARTS_RECIPES[shape] = _Recipe(ruled[3], a.issues, where)
+    return recipe
+
+
+def _conclude(a: _Address, russian: bool | None, text: str | None,
+              default_country: str) -> tuple[str, tuple[Any, ...]]:
+    """The last rules for a parsed record: country unknown, region; then the normalised text
+    and the eight output values."""
     if a.country is None:
         a.issues.add("country_unknown")
     _fill_region(a)
-
     if russian:
         address = _russian_text(a, default_country)
     elif text is not None:
         address = _tidy(text)
     else:
         address = _foreign_text(a)
-    out = (address or None, a.postcode, a.country, a.region, a.city_value(), a.street, a.house_value(),
-           a.flat_value())
-    if (text is not None and text != address and _SPACES.sub(" ", text) != address) or any(
-            k != "address" and out[_COLUMN_AT[k]] != v for k, v in given.items()):
-        a.issues.add("standardised")
-    issues, qc = _issues_and_qc(a.issues)
-    return (*out, qc, issues)
+    return address, (address or None, a.postcode, a.country, a.region, a.city_value(), a.street,
+                     a.house_value(), a.flat_value())
 
 
 def _fill_region(a: _Address) -> None:
@@ -1351,42 +1866,62 @@ def clean_addresses(parts: pd.DataFrame, default_country: str = "RU") -> pd.Data
         out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in OUTPUT_COLUMNS}, index=parts.index)
         out["qc_address"] = out["qc_address"].astype("Int8")
         return out
-    if len(present) == 1:
-        codes, uniques = pd.factorize(parts[present[0]].to_numpy(dtype=object), use_na_sentinel=True)
-        tuples: list[tuple[Any, ...]] = [(u,) for u in uniques]
-    else:
-        values = parts[present].to_numpy(dtype=object)
-        keyed = pd.DataFrame(values, columns=present, dtype=object)
-        keyed = keyed.where(keyed.notna(), None)
-        codes = keyed.groupby(present, dropna=False, sort=False).ngroup().to_numpy()
-        _, firsts = np.unique(codes, return_index=True)
-        tuples = [tuple(values[i]) for i in firsts]
+    values, combinations, codes = _distinct(parts, present)
     # Millions of small results survive this loop; the cyclic collector would rescan the
     # caches and results again and again (a third of the run time), so it waits until the end.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        rows: list[Result] = []
-        if present == ["address"]:
-            for (raw,) in tuples:
-                text = blank_to_none(raw)
-                rows.append(_EMPTY if text is None else _clean_text(text[:MAX_VALUE_LENGTH], default_country))
+        if present == ["address"]:  # free text alone
+            texts = values[0]
+            given = [i for i, text in enumerate(texts) if text is not None]
+            rows = [_EMPTY] * len(texts)
+            for i, row in zip(given, _clean_texts([texts[i] for i in given], default_country)):
+                rows[i] = row
+        elif "address" in present:  # free text and separate columns
+            rows = [_clean_given(_given(present, values, combination), default_country)
+                    for combination in zip(*combinations)]
         else:
-            seen: dict[tuple[str | None, ...], Result] = {}
-            for tup in tuples:
-                stripped = tuple([blank_to_none(v) for v in tup])
-                row = seen.get(stripped)
-                if row is None:
-                    row = seen[stripped] = _clean_one(dict(zip(present, stripped)), default_country)
-                rows.append(row)
-        rows.append(_EMPTY)
-        take = np.where(codes < 0, len(rows) - 1, codes)
-        table = pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), dtype=object).take(take)
-        table.index = parts.index
-        qc = table["qc_address"].to_numpy()
-        missing = pd.isna(qc)
-        table["qc_address"] = pd.arrays.IntegerArray(np.where(missing, 0, qc).astype(np.int8), missing)
+            rows = _clean_columns(present, values, combinations, default_country)
+        return _frame(rows, codes, parts.index)
     finally:
         if collecting:
             gc.enable()
-    return table
+
+
+def _distinct(parts: pd.DataFrame, present: list[str]) -> tuple[list[list[str | None]], list[list[int]], np.ndarray]:
+    """The distinct combinations of the ``present`` columns, each value stripped and capped:
+    (per column its distinct values, None for missing; per column the index of each
+    combination's value; each row's combination)."""
+    values: list[list[str | None]] = []
+    ids: list[np.ndarray] = []  # per column: each row's index into its values
+    for column in present:
+        column_codes, uniques = pd.factorize(parts[column].to_numpy(dtype=object), use_na_sentinel=True)
+        stripped = [_stripped(u) for u in uniques]
+        stripped.append(None)  # code -1: missing
+        if len(set(stripped)) < len(stripped):  # "Москва", " Москва": one value
+            seen: dict[str | None, int] = {}
+            remap = np.asarray([seen.setdefault(value, len(seen)) for value in stripped], dtype=np.int64)
+            column_codes, stripped = remap[column_codes], list(seen)
+        values.append(stripped)
+        ids.append(np.where(column_codes < 0, len(stripped) - 1, column_codes))
+    if len(present) == 1:
+        return values, [list(range(len(values[0])))], ids[0]
+    codes = ids[0]
+    for column_ids, column_values in zip(ids[1:], values[1:]):
+        codes = pd.factorize(codes * len(column_values) + column_ids)[0]
+    _, firsts = np.unique(codes, return_index=True)  # (factorize numbers them 0.. in order)
+    return values, [column_ids[firsts].tolist() for column_ids in ids], codes
+
+
+def _frame(rows: list[Result], codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The output frame: row ``codes[i]`` of ``rows`` for each row of ``index``."""
+    columns: dict[str, Any] = {}
+    for name, column in zip(OUTPUT_COLUMNS, zip(*rows)):
+        values = np.fromiter(column, dtype=object, count=len(column))  # issue lists stay lists
+        columns[name] = pd.Series(values[codes], index=index, dtype=object, copy=False)
+    qc = columns["qc_address"].to_numpy()
+    missing = pd.isna(qc)
+    columns["qc_address"] = pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, qc).astype(np.int8), missing),
+                                      index=index)
+    return pd.DataFrame(columns, index=index)

@@ -308,3 +308,19 @@ def test_vectorised_agrees_with_scalar(rows: list[tuple[str | None, str | None, 
         one = parse_address(address)
         assert texts["address"].iloc[i] == one["address"]
         assert texts["address_issues"].iloc[i] == one["address_issues"]
+
+
+# texts that differ only where one has a digit run and the other a NUL character: the
+# template cache once gave both one parse (a lost house number, or an IndexError)
+TEMPLATE_TWINS = [
+    ("г Москва, \x00", "г Москва, 5", "5"),
+    ("ул Ленина \x00", "ул Ленина 5", "5"),
+    ("Казань, ул Баумана, \x00-\x00", "Казань, ул Баумана, 19-3", "19"),
+]
+
+
+@pytest.mark.parametrize(("twin", "text", "house"), TEMPLATE_TWINS)
+def test_template_twins_stay_apart(twin: str, text: str, house: str) -> None:
+    parse_address(twin)
+    assert parse_address(text)["house"] == house
+    assert parse_address(twin)["house"] is None
