@@ -32,7 +32,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -40,8 +40,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.cleanse.company import fix_lookalikes
-
-T = TypeVar("T")
 
 TEST_RECORD = "test_record"
 JUNK_NAME = "junk_name"
@@ -807,13 +805,14 @@ def _name_chunks(names: pa.StringArray | list) -> tuple[np.ndarray, np.ndarray, 
     name each belongs to and its code among the distinct chunks.
 
     Arrow splits at ASCII spaces only, Python's ``str.split`` at any white space; a chunk
-    holding other white space is never clean, so both give the same clean names.
+    holding other white space is never clean, so a name clean by Arrow's chunks is clean by
+    ``str.split``'s too (and the few others are judged in full).
     """
     if isinstance(names, pa.Array):
         pieces = pc.split_pattern(names, " ")
         flat = pc.list_flatten(pieces)
         owner = pc.list_parent_indices(pieces).to_numpy()
-        short = pc.less_equal(pc.utf8_length(names), _SCAN_LIMIT).to_numpy(zero_copy_only=False)
+        short = pc.fill_null(pc.less_equal(pc.utf8_length(names), _SCAN_LIMIT), False).to_numpy(zero_copy_only=False)
         keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False) & short[owner]
         encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
         return owner[keep], encoded.indices.to_numpy(), encoded.dictionary.to_pylist()

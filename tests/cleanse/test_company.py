@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.cleanse import company
 from pipelines.cleanse.company import (
     COMPANY_COLUMNS,
     clean_company_name,
@@ -177,3 +178,42 @@ def test_vectorised_agrees_with_scalar(values: list[str | None]) -> None:
     for i, raw in enumerate(values):
         blank = raw is None or not raw.strip()
         assert _row(out, i) == (dict.fromkeys(COMPANY_COLUMNS) if blank else clean_company_name(raw.strip()))
+
+
+# --------------------------------------------------------------------------- fast paths
+
+_ANY_UNICODE = st.text(alphabet=st.characters(codec=None), max_size=30)
+_SEPARATED = st.lists(st.one_of(st.sampled_from(["ООО", "Ромашка", "a", "-", "'", "Inc.", "S.A.,", "²", "Ⅻ", "_"]),
+                                st.text(max_size=6)),
+                      max_size=6).flatmap(
+    lambda words: st.lists(st.sampled_from([" ", '"', "«", "»", "(", ")", ",", ";", "[", "\t"]),
+                           min_size=len(words) + 1, max_size=len(words) + 1).map(
+        lambda seps: "".join(s + w for s, w in zip(seps, [*words, ""]))))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_ANY_UNICODE, _SEPARATED))
+def test_alnum_pattern_is_str_isalnum(text: str) -> None:
+    assert (company._ALNUM.search(text) is not None) == any(ch.isalnum() for ch in text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_ANY_UNICODE, _SEPARATED), st.data())
+def test_span_between_words_agrees_with_match_offsets(text: str, data: st.DataObject) -> None:
+    spans = [m.span() for m in company._WORD_TOKEN.finditer(text)]
+    words = [text[a:b] for a, b in spans]
+    first = data.draw(st.integers(0, len(words)))
+    last = data.draw(st.integers(first, len(words)))
+    expected = (spans[first - 1][1] if first else 0, spans[last][0] if last < len(words) else len(text))
+    assert company._span_between(text, words, first, last) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NAME_TEXT, min_size=1, max_size=8))
+def test_finished_names_do_not_depend_on_what_came_before(values: list[str]) -> None:
+    # the cache of finished names (and of legal-form spellings) must not leak between values
+    in_order = [clean_company_name(v) for v in values]
+    company._finish_name.cache_clear()
+    company._lead_candidates.cache_clear()
+    company._trail_candidates.cache_clear()
+    assert [clean_company_name(v) for v in reversed(values)] == in_order[::-1]

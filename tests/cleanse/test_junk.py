@@ -12,10 +12,12 @@ import random
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.cleanse import junk
 from pipelines.cleanse.junk import (
     JUNK_NAME,
     SPAM,
@@ -367,3 +369,117 @@ def test_junk_reasons_agrees_with_the_scalar_rules(records: list[dict[str, str |
         if (name.strip() and is_test_value(name)) or (record["email"] and any(
                 is_test_email(e) for e in record["email"].split("; "))):
             assert TEST_RECORD in reasons
+
+
+# --------------------------------------------------------------------------- fast paths
+
+# Pieces that make words close to what the screens look for: keyboard runs and columns,
+# repeats, consonant clusters and digraphs, test and spam words, both scripts and cases.
+_PIECES = ["qwe", "rty", "uiop", "asd", "fgh", "jkl", "zxc", "vbnm", "qaz", "wsx", "йцу", "кен", "фыв", "апр",
+           "олдж", "ячс", "мить", "йфя", "цыч", "test", "тест", "крипто", "заработ", "bitcoin", "займ", "demo",
+           "тестов", "sch", "tsch", "shch", "yy", "ь", "ъ", "й", "ё", "Ё", "a", "e", "y", "о", "у", "и", "nn",
+           "аааа", "bcd", "рст", "mkrt", "Str", "Ива", "нов", "Ng", "Li", "ana", "ala", "сас"]
+_WORDS = st.one_of(
+    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4).map("".join),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCWXYZ", min_size=1, max_size=12),
+    st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБЁЙЪЫ", min_size=1, max_size=12),
+    st.text(alphabet="aeoyаеоуpPсСхXkKмМ", min_size=1, max_size=8),  # look-alike letters mixed
+    st.sampled_from(["Тест", "ТЕСТ", "Демо", "Sample", "Viagra", "Qwerty", "Фыва", "Иванов", "Мкртчян",
+                     "Brzęczyszczykiewicz", "Nguyễn", "Ζαχαρίας"]),
+)
+
+
+def _clean_in_full(word: str) -> bool:
+    facts = junk._word_facts(word)
+    return facts is not None and not (facts.strong or facts.one_letter or facts.marker or facts.mash
+                                      or facts.spam or facts.phrase)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_WORDS)
+def test_clean_word_screen_agrees_with_the_word_facts(word: str) -> None:
+    assert junk._is_clean_word(word) == _clean_in_full(word)
+
+
+def test_clean_word_screen_agrees_on_real_names() -> None:
+    rng = random.Random(11)
+    names = rng.sample(_russian_names(), 4000) + rng.sample(_faker_names(), 4000)
+    words = {w for n in names for w in n.split()} | {w.lower() for n in names for w in n.split()}
+    assert [w for w in words if junk._is_clean_word(w) != _clean_in_full(w)] == []
+
+
+_INITIALS_TEXT = st.lists(st.sampled_from("АВЕИКМОПСТЁJRAXYZ"), min_size=1, max_size=3).map(lambda cs: "".join(
+    c + "." for c in cs))
+_NAME = st.lists(st.one_of(_WORDS, _INITIALS_TEXT, st.sampled_from(["И.И.", "www.", "a.ru", "100$", "@ivan_x", "-",
+                                                                "Jr.", "1985", "О'Нил", "Анна-Мария"])),
+                 min_size=0, max_size=4).flatmap(
+    lambda words: st.sampled_from([" ", "  ", "\t", " \u00a0"]).map(lambda sep: sep.join(words)))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_NAME)
+def test_name_verdict_shortcuts_agree_with_the_full_rules(name: str) -> None:
+    assert junk._name_verdict(name) == junk._name_verdict_in_full(name)
+    if junk._clean_names([name])[0]:
+        assert junk._name_verdict_in_full(name) == junk._CLEAN_NAME
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _NAME, _ANY_TEXT), max_size=20))
+def test_clean_names_in_arrow_and_in_python_agree(names: list[str | None]) -> None:
+    python = junk._clean_names(names)
+    assert list(python) == [isinstance(n, str) and len(n) <= 2000 and bool(n.split())
+                            and all(map(junk._is_clean_chunk, n.split())) for n in names]
+    try:
+        array = pa.array(names, type=pa.string())
+    except UnicodeEncodeError:  # lone surrogates: only the Python path takes them
+        return
+    # Arrow splits at spaces only, so a name with other white space is left to the full rules
+    arrow = junk._clean_names(array)
+    assert all(p for a, p in zip(arrow, python) if a)
+    assert list(arrow) == [p and not any(ch.isspace() and ch != " " for ch in n) for n, p in zip(names, python)]
+
+
+_NAME_PART = st.one_of(st.none(), st.just(""), st.just(float("nan")), _NAME, st.sampled_from(["Тест", "Тестов",
+                                                                                               "qwer", "Ли"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_NAME_PART, _NAME_PART, _NAME_PART), max_size=12))
+def test_names_joined_in_arrow_and_in_python_agree(rows: list[tuple]) -> None:
+    frame = pd.DataFrame(rows, columns=["last_name", "first_name", "middle_name"], dtype=object)
+    codes, names = junk._distinct_names(frame)
+    if isinstance(names, pa.Array):
+        names = names.to_pylist()
+    joined = [names[c] if c >= 0 else None for c in codes]
+    assert joined == [" ".join(v for v in row if isinstance(v, str)) for row in rows]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_RECORD, min_size=1, max_size=12))
+def test_junk_reasons_in_arrow_and_in_python_agree(records: list[dict[str, str | None]]) -> None:
+    frame = pd.DataFrame(records, columns=_RECORD_COLUMNS, dtype=object)
+    # a lone surrogate cannot go to Arrow: that frame takes the Python path in every column
+    odd = pd.DataFrame([dict.fromkeys(_RECORD_COLUMNS, "\ud800")], dtype=object)
+    both = pd.concat([frame, odd], ignore_index=True)
+    assert junk_reasons(both).tolist()[:-1] == junk_reasons(frame).tolist()
+
+
+_EMAIL_CELLS = st.one_of(
+    st.emails().map(str),
+    st.lists(st.sampled_from(["test", "Test", "TEST", "тест", "x", "ivan", ".", "@", "example", "com", "ru",
+                              "local", "localhost", "invalid", "dummy", ";", ", ", " ", "mailto:", "<", "tеst"]),
+             max_size=8).map("".join),
+    _ANY_TEXT,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_EMAIL_CELLS)
+def test_test_email_screen_never_hides_a_test_email(cell: str) -> None:
+    try:
+        screened = junk._may_hold_test_email(pa.array([cell], type=pa.string()))[0]
+    except UnicodeEncodeError:
+        return
+    assert screened or not junk._any_test_email(cell)
+    assert screened == (not cell.isascii() or bool(junk._test_email_hint().search(cell.lower())))
