@@ -1161,21 +1161,17 @@ class _Recipe:
         whole: list[tuple[int, int]] = []  # (column, slot) of the values that are one slot
         formatted: list[int] = []
 
-        def field(m: re.Match[str]) -> str:
-            slot = where.get(m[0])
-            return m[0] if slot is None else f"{{{slot}}}"
-
+        fields = {placeholder: str(slot) for placeholder, slot in where.items()}
         for i, value in enumerate(out):
             if value.__class__ is not str:
                 continue
             if value in where:
                 whole.append((i, where[value]))
-                continue
-            escaped = value.replace("{", "{{").replace("}", "}}")
-            fmt = _SLOT.sub(field, escaped)
-            if fmt != escaped:
-                self.values[i] = fmt
-                formatted.append(i)
+            elif _SLOT.search(value):
+                fmt = _format(value, fields)
+                if fmt != value.replace("{", "{{").replace("}", "}}"):
+                    self.values[i] = fmt
+                    formatted.append(i)
         self.whole = tuple(whole)
         self.formatted = tuple(formatted)
         self.plain, self.standardised = _qualities(issues)
@@ -1205,6 +1201,13 @@ class _Recipe:
         else:
             standardised = _SPACES.sub(" ", text) != address
         return self.finish(row, standardised)
+
+
+def _format(value: str, fields: dict[str, str]) -> str:
+    """``value`` as a format string: each placeholder or marker in ``fields`` becomes the
+    field of its slot number there."""
+    escaped = value.replace("{", "{{").replace("}", "}}")
+    return _SLOT.sub(lambda m: "{" + fields[m[0]] + "}" if m[0] in fields else m[0], escaped)
 
 
 _QUALITIES: dict[frozenset[str], tuple[tuple[tuple[str, ...] | None, int], ...]] = {}
@@ -1243,29 +1246,42 @@ def _text_part(segment: str, runs_before: int) -> tuple[int, tuple[str, ...], in
     stripped segment whose address has ``runs_before`` digit runs before it."""
     pieces = _DIGIT_SPLIT.split(segment)
     runs = pieces[1::2]
-    key = (tuple(pieces[0::2]), "".join([_run_class(r) for r in runs]), runs_before if runs else 0)
+    if runs:  # the template depends on the runs' classes and place
+        key: Any = (tuple(pieces[0::2]), "".join([_run_class(r) for r in runs]), runs_before)
+    else:
+        key = segment
     found = _TEMPLATE_PARTS.get(key)
     if found is None:
-        holders: dict[str, int] = {}
-        template = _fill_template(pieces, runs_before, holders) if runs else segment
-        items: list[Rich] = []
-        names: list[str] = []
-        for item in _segment(template):
-            if item[1] and (item[0] == "street" or (item[0] == "name" and item[3] == _NO_LOOKUPS)):
-                names.append(item[1])
-                item = (item[0], None, item[2], item[3])
-            items.append(item)
-        shape_key = (tuple(items), tuple(holders))
-        shape = _SEGMENT_SHAPE_IDS.get(shape_key)
-        if shape is None:
-            shape = _SEGMENT_SHAPE_IDS[shape_key] = len(_SEGMENT_SHAPES)
-            _SEGMENT_SHAPES.append(shape_key)
-        found = _TEMPLATE_PARTS[key] = (shape, tuple(names), {h: i - runs_before for h, i in holders.items()})
-    shape, names, at = found
-    if runs and names:  # a name with a number in it: "ул 8 Марта"
-        names = tuple([_DIGIT_RUN.sub(lambda m: runs[at[m[0]]] if m[0] in at else m[0], n) for n in names])
+        found = _TEMPLATE_PARTS[key] = _template_part(pieces, runs_before)
+    shape, names, formats = found
+    if formats:  # a name with a number in it: "ул 8 Марта"
+        names = list(names)
+        for i, fmt in formats:
+            names[i] = fmt.format(*runs)
     part = _TEXT_PARTS[segment, runs_before] = (shape, (*runs, *names), len(runs))
     return part
+
+
+def _template_part(pieces: list[str], runs_before: int) -> tuple[int, tuple[str, ...], tuple[tuple[int, str], ...]]:
+    """Parse the template of one segment (split by digit runs): its shape id, the names
+    taken out, and those names that hold a digit run as format strings over the runs."""
+    holders: dict[str, int] = {}
+    template = _fill_template(pieces, runs_before, holders)
+    items: list[Rich] = []
+    names: list[str] = []
+    for item in _segment(template):
+        if item[1] and (item[0] == "street" or (item[0] == "name" and item[3] == _NO_LOOKUPS)):
+            names.append(item[1])
+            item = (item[0], None, item[2], item[3])
+        items.append(item)
+    shape_key = (tuple(items), tuple(holders))
+    shape = _SEGMENT_SHAPE_IDS.get(shape_key)
+    if shape is None:
+        shape = _SEGMENT_SHAPE_IDS[shape_key] = len(_SEGMENT_SHAPES)
+        _SEGMENT_SHAPES.append(shape_key)
+    at = {holder: str(i - runs_before) for holder, i in holders.items()}
+    formats = tuple((i, _format(name, at)) for i, name in enumerate(names) if _DIGIT_RUN.search(name))
+    return shape, tuple(names), formats
 
 
 def _text_recipe(shapes: tuple[int, ...], default_country: str) -> _Recipe | None:
@@ -1335,11 +1351,12 @@ def _clean_texts(texts: list[str], default_country: str) -> list[Result]:
         arrow = pa.array(texts, type=pa.large_string())
     except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: UTF-8 cannot hold it
         return [_clean_text(text, default_country) for text in texts]
-    # texts that may be junk ("нет", "=cmd..."), and all but Cyrillic ones, go one by one
+    # junk ("нет", "=cmd...") and all but Cyrillic texts go one by one
     alone = pc.or_(pc.invert(pc.match_substring_regex(arrow, "[а-яёА-ЯЁ]")),
-                   pc.less_equal(pc.utf8_length(arrow), 24))
-    alone = pc.or_(alone, pc.or_(pc.starts_with(arrow, "="), pc.starts_with(arrow, "@")))
-    alone = alone.to_numpy(zero_copy_only=False)
+                   pc.or_(pc.starts_with(arrow, "="), pc.starts_with(arrow, "@"))).to_numpy(zero_copy_only=False)
+    short = pc.less_equal(pc.utf8_length(arrow), 24).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(short & ~alone).tolist():
+        alone[i] = _key(texts[i]) in _junk()
     results: list[Result] = [None] * len(texts)  # type: ignore[list-item]
     for i in np.flatnonzero(alone).tolist():
         results[i] = _clean_text(texts[i], default_country)
@@ -1365,18 +1382,19 @@ def _clean_cyrillic_texts(arrow: pa.Array, texts: list[str], default_country: st
     distinct = encoded.dictionary.to_pylist()
     segment_ids = encoded.indices.to_numpy().astype(np.int64)
     # the digit runs before each segment in its text: with the segment, its key in _TEXT_PARTS
+    # (none for a segment without digits: its template does not depend on its place)
     runs = np.array([len(_DIGIT_RUN.findall(segment)) for segment in distinct], dtype=np.int64)[segment_ids]
     before = np.cumsum(runs) - runs
     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])  # each text's first segment
     ends = np.r_[starts[1:], len(owners)]
     before -= np.repeat(before[starts], ends - starts)
+    before[runs == 0] = 0
     width = int(before.max(initial=0)) + 1
     pair_ids, pairs = pd.factorize(segment_ids * width + before)
     found = [_TEXT_PARTS.get((distinct[k // width], k % width)) or _text_part(distinct[k // width], k % width)
              for k in pairs.tolist()]
-    pair_ids = pair_ids.tolist()
-    shapes = [found[k][0] for k in pair_ids]
-    slots = [found[k][1] for k in pair_ids]
+    shapes = np.array([part[0] for part in found], dtype=np.int64)[pair_ids].tolist()
+    slots = np.fromiter([part[1] for part in found], dtype=object, count=len(found))[pair_ids].tolist()
     results: list[Result | None] = [None] * len(texts)
     for owner, a, b in zip(owners[starts].tolist(), starts.tolist(), ends.tolist()):
         key = tuple(shapes[a:b])

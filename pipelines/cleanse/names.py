@@ -35,6 +35,17 @@ How a name is read
 
 All rules are pure: dictionaries are loaded once per process (lazy singletons) and per-token
 analysis is cached, because customer names repeat their tokens a lot.
+
+Speed
+-----
+* The dictionaries derived from `russiannames`, pymorphy3 and faker (role tables, pymorphy3's
+  analyses of the table words, the Latin index, the Western lists) are shipped precomputed in
+  ``data/names_*.parquet`` (:func:`build_reference_tables`; rebuild with
+  ``python -m pipelines.cleanse.names --rebuild-tables``). A file built from other package
+  versions or other transliteration rules is ignored and the tables are built in memory, with
+  the same result, only slower; a test fails until the files are rebuilt.
+* Names made of plain words of one script (most of them) skip pre-cleaning and token handling
+  (:func:`_parse_full`, :func:`_parse_parts`); property tests check that both paths agree.
 """
 
 from __future__ import annotations
@@ -50,8 +61,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import permutations
-from operator import attrgetter
+from itertools import permutations, starmap
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -1318,9 +1328,6 @@ def _candidates(n: int, col: int) -> tuple[_Candidate, ...]:
     return tuple(out)
 
 
-_FEAT_P = attrgetter("feat.p")
-
-
 def _assign(tokens: list[_Tok], latin: bool) -> tuple[dict[str, list[_Tok]], str]:
     """Best role assignment: ({role: tokens}, pattern of roles in input order)."""
     n = len(tokens)
@@ -1335,7 +1342,7 @@ def _assign(tokens: list[_Tok], latin: bool) -> tuple[dict[str, list[_Tok]], str
         if tok.kind == "initial" or not tok.feat.known or p[0] * 0.6 >= p[1] * 0.4:
             return {"F": [tok]}, "F"
         return {"L": [tok]}, "L"
-    probs = list(map(_FEAT_P, tokens))
+    probs = [t.feat.p for t in tokens]
     best = 0.0
     best_c: _Candidate | None = None
     for cand in _candidates(n, 1 if latin else 0):
@@ -1554,18 +1561,20 @@ _PLAIN_CACHE: dict[str, _Tok | None] = {}
 def _plain_word(word: str) -> _Tok | None:
     """The token of a word that passes every pre-cleaning and token rule unchanged, else None.
 
-    Plain: Russian or English letters with at most one inner hyphen (what :data:`_SIMPLE_RE`
-    accepts as a word), all of one script, and in a name written in that script :func:`_word`
-    finds no stop word, initial, look-alike letter or particle in it. A name made of such
-    words, all in one script, needs none of the pre-cleaning and token handling.
+    Plain: 2+ Russian or English letters with at most one inner hyphen (what
+    :data:`_SIMPLE_RE` accepts as a word), all of one script, no stop word, not one letter
+    repeated, no particle. In a name written in its script, :func:`_word` returns such a word's
+    :func:`_word_tok` with no stop-word kind and no issue (no dots or edge hyphens to strip,
+    no look-alike letters to fix, no initial), so a name made of such words needs none of the
+    pre-cleaning and token handling.
     """
     plain: _Tok | None = None
-    if len(word) <= MAX_VALUE_LENGTH and _PLAIN_WORD_RE.fullmatch(word) is not None:
-        script = _script_of(word)
-        if script in ("c", "l"):
-            tok, kind, flags = _word(word, script)
-            if (tok is not None and kind is None and not flags and tok.kind == "word"
-                    and not tok.special):
+    if (1 < len(word) <= MAX_VALUE_LENGTH and _PLAIN_WORD_RE.fullmatch(word) is not None
+            and _script_of(word) in ("c", "l")):
+        key = word.lower().replace("ё", "е")
+        if key not in _res().stopwords and not (len(key) >= 3 and len(set(key)) == 1):
+            tok = _word_tok(word)
+            if not tok.special:
                 plain = tok
     if len(_PLAIN_CACHE) >= _CACHE_LIMIT:
         _PLAIN_CACHE.clear()
@@ -1708,17 +1717,25 @@ def _parse_parts(last: str | None, first: str | None, middle: str | None) -> _Pa
     # word per given column, all of one script (see :func:`_plain_word`): pre-cleaning and
     # token rules change nothing, no column holds a whole name, and the columns' roles only
     # need the swap check.
-    given = [(role, value) for role, value in (("L", last), ("F", first), ("M", middle))
-             if value is not None]
-    if given:
-        toks = _plain_tokens([value for _, value in given])
-        if toks is not None:
-            issues_: set[str] = set()
-            plain = _repair_swaps({role: [tok] for (role, _), tok in zip(given, toks)}, issues_)
-            # what _checked concludes for 1-3 word tokens of one script
-            return _Parsed(plain, issues_, "".join(role for role, _ in given),
-                           "cyrillic" if toks[0].script == "c" else "latin")
-    return _parse_parts_general(last, first, middle)
+    roles: dict[str, list[_Tok]] = {}
+    pattern = script = ""
+    for role, value in (("L", last), ("F", first), ("M", middle)):
+        if value is None:
+            continue
+        tok = _PLAIN_CACHE.get(value, _MISSING)
+        if tok is _MISSING:
+            tok = _plain_word(value)
+        if tok is None or (script and tok.script != script):
+            return _parse_parts_general(last, first, middle)
+        script = tok.script
+        roles[role] = [tok]
+        pattern += role
+    if not roles:
+        return _parse_parts_general(last, first, middle)
+    issues: set[str] = set()
+    roles = _repair_swaps(roles, issues)
+    # what _checked concludes for 1-3 word tokens of one script
+    return _Parsed(roles, issues, pattern, "cyrillic" if script == "c" else "latin")
 
 
 def _parse_parts_general(last: str | None, first: str | None, middle: str | None) -> _Parsed:
@@ -1789,11 +1806,16 @@ def _swaps(names: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], tuple[int, ..
 
 def _repair_swaps(roles: dict[str, list[_Tok]], issues: set[str]) -> dict[str, list[_Tok]]:
     """Swap whole columns when the dictionaries say they were filled the other way round."""
-    single = {r: v[0] for r, v in roles.items() if len(v) == 1 and v[0].kind == "word"}
+    single: list[_Tok] = []
+    role_names: list[str] = []
+    for r, v in roles.items():
+        if len(v) == 1 and v[0].kind == "word":
+            single.append(v[0])
+            role_names.append(r)
     if len(single) < 2:
         return roles
-    names = tuple(single)
-    probs = [tok.feat.p for tok in single.values()]
+    names = tuple(role_names)
+    probs = [tok.feat.p for tok in single]
     best_perm = names
     best = 1.0
     for r, p in zip(names, probs):
@@ -1807,8 +1829,8 @@ def _repair_swaps(roles: dict[str, list[_Tok]], issues: set[str]) -> dict[str, l
     if best_perm == names:
         return roles
     out = dict(roles)
-    for src, dst in zip(names, best_perm):
-        out[dst] = [single[src]]
+    for tok, dst in zip(single, best_perm):
+        out[dst] = [tok]
     issues.add("name:reordered")
     return out
 
@@ -2014,7 +2036,7 @@ def _finish(parsed: _Parsed, raw: dict[str, str]) -> tuple[Any, ...]:
         middle_name, middle_lat = t.display, t.lat or None
     else:
         middle_name, middle_lat, _ = _group(middle)
-    full_name = " ".join([x for x in (last_name, first_name, middle_name) if x])
+    full_name = " ".join(filter(None, (last_name, first_name, middle_name)))
     gender, source, conflict = _gender(roles, russian)
     if conflict:
         issues.add("name:gender_conflict")
@@ -2123,7 +2145,13 @@ def _clean_tuple(full: str | None, last: str | None, first: str | None,
     if not has_parts:
         return _finish(parsed_full, {"full": full})  # type: ignore[arg-type]
     parsed = _parse_parts(last, first, middle)
-    pieces = {k: v for k, v in (("L", last), ("F", first), ("M", middle)) if v is not None}
+    pieces = {}
+    if last is not None:
+        pieces["L"] = last
+    if first is not None:
+        pieces["F"] = first
+    if middle is not None:
+        pieces["M"] = middle
     if parsed_full is None or parsed_full.fatal:
         if parsed_full is not None and not parsed.fatal:
             parsed.issues.add("name:full_name_conflict")
@@ -2168,9 +2196,9 @@ def parse_name(text: str | None) -> dict[str, Any]:
 def _gc_paused() -> Iterator[None]:
     """Pause automatic garbage collection while a batch allocates many long-lived objects.
 
-    Every output row and cached token is a container object; CPython's cyclic collector walks
-    all of them again and again as they accumulate (about a third of the run time on 100k
-    names). The rules create no reference cycles, so nothing is left for it to free here.
+    Every row and cached token is a container object; CPython's cyclic collector walks all of
+    them again and again as they accumulate (about a fifth of the run time on 100k names). The
+    rules create no reference cycles, so nothing is left for it to free here.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -2204,6 +2232,14 @@ def clean_names(full_name: pd.Series | None, last_name: pd.Series | None,
         if not s.index.equals(index):
             raise ValueError("name Series must share one index")
         cols.append([blank_to_none(v) for v in s.tolist()])
+    # the work's temporaries are gone when _clean_columns returns: only what it cached and the
+    # frame are left for the collector to walk once it runs again
+    with _gc_paused():
+        return _clean_columns(cols, index)
+
+
+def _clean_columns(cols: list[list[str | None] | None], index: pd.Index) -> pd.DataFrame:
+    """:func:`clean_names` on stripped columns (None for an unmapped field)."""
     codes = np.zeros(len(index), dtype=np.int64)
     for col in cols:
         if col is not None:
@@ -2213,20 +2249,24 @@ def clean_names(full_name: pd.Series | None, last_name: pd.Series | None,
     positions = first_pos.tolist()
     picked = [[col[pos] for pos in positions] if col is not None else [None] * len(positions)
               for col in cols]
-    with _gc_paused():
-        rows = [_clean_tuple(*key) for key in zip(*picked)]
-        by_column = list(zip(*rows)) if rows else [() for _ in NAME_COLUMNS]
-        del rows
-        # rows with the same issues share one list, as duplicate rows always did: a list per
-        # distinct name would leave the garbage collector tens of thousands more objects
-        shared = {codes: list(codes) for codes in set(by_column[_ISSUES_POS]) if codes}
-        by_column[_ISSUES_POS] = tuple(map(shared.get, by_column[_ISSUES_POS]))
-    distinct = np.empty((len(positions), len(NAME_COLUMNS)), dtype=object)
+    rows = list(starmap(_clean_tuple, zip(*picked)))
+    by_column = list(zip(*rows)) if rows else [() for _ in NAME_COLUMNS]
+    # rows with the same issues share one list, as duplicate rows always did: a list per
+    # distinct name would leave the garbage collector tens of thousands more objects
+    shared = {issues: list(issues) for issues in set(by_column[_ISSUES_POS]) if issues}
+    by_column[_ISSUES_POS] = tuple(map(shared.get, by_column[_ISSUES_POS]))
+    # one column per row of `distinct`, so that the rows taken for the input rows are already
+    # the frame's single object block (its transpose), with no copy
+    distinct = np.empty((len(NAME_COLUMNS), len(positions)), dtype=object)
     for j, values in enumerate(by_column):
         # fromiter keeps each value one object (a list of issues must not become a 2-D row)
-        distinct[:, j] = np.fromiter(values, dtype=object, count=len(values))
-    frame = pd.DataFrame(distinct[codes], index=index, columns=NAME_COLUMNS, dtype=object)
-    frame["qc_name"] = pd.array(frame["qc_name"].tolist(), dtype="Int8")
+        distinct[j] = np.fromiter(values, dtype=object, count=len(values))
+    frame = pd.DataFrame(distinct[:, codes].T, index=index, columns=NAME_COLUMNS, dtype=object,
+                         copy=False)
+    qc = by_column[_QC_POS]
+    frame["qc_name"] = pd.arrays.IntegerArray(
+        np.fromiter((0 if q is None else q for q in qc), dtype=np.int8, count=len(qc))[codes],
+        np.fromiter((q is None for q in qc), dtype=bool, count=len(qc))[codes])
     return frame
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -213,7 +215,15 @@ def test_span_between_words_agrees_with_match_offsets(text: str, data: st.DataOb
 def test_finished_names_do_not_depend_on_what_came_before(values: list[str]) -> None:
     # the cache of finished names (and of legal-form spellings) must not leak between values
     in_order = [clean_company_name(v) for v in values]
-    company._finish_name.cache_clear()
+    company._finish_company_name.cache_clear()
+    company._finish_person_name.cache_clear()
     company._lead_candidates.cache_clear()
     company._trail_candidates.cache_clear()
     assert [clean_company_name(v) for v in reversed(values)] == in_order[::-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_ANY_UNICODE, st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u2000\u2028\u3000aя", max_size=20)))
+def test_str_split_spaces_like_the_whitespace_pattern(text: str) -> None:
+    # clean_company_name collapses white space with str.split(), the same white space as \s
+    assert " ".join(text.split()) == re.sub(r"\s+", " ", text).strip()

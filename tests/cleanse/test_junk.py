@@ -416,7 +416,7 @@ _NAME = st.lists(st.one_of(_WORDS, _INITIALS_TEXT, st.sampled_from(["И.И.", "w
     lambda words: st.sampled_from([" ", "  ", "\t", " \u00a0"]).map(lambda sep: sep.join(words)))
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(_NAME)
 def test_name_verdict_shortcuts_agree_with_the_full_rules(name: str) -> None:
     assert junk._name_verdict(name) == junk._name_verdict_in_full(name)
@@ -474,7 +474,7 @@ _EMAIL_CELLS = st.one_of(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(_EMAIL_CELLS)
 def test_test_email_screen_never_hides_a_test_email(cell: str) -> None:
     try:

@@ -821,3 +821,20 @@ def test_clean_names_issue_lists_equal_parse_name() -> None:
         assert out.loc[i, "name_issues"] == parse_name(value)["name_issues"]
         issues = out.loc[i, "name_issues"]
         assert issues is None or isinstance(issues, list)
+
+
+def test_missing_or_stale_tables_are_built_in_memory(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    from pipelines.cleanse import names
+
+    shipped = names._res()
+    assert names._read_tables(names._TABLES_PATH, {"russiannames": "0.0"}) is None  # stale
+    for attr in ("_TABLES_PATH", "_LATIN_INDEX_PATH", "_WESTERN_PATH"):
+        monkeypatch.setattr(names, attr, tmp_path / "missing.parquet")
+    built = names._Resources()
+    assert not built.morph_codes.rows  # pymorphy3 is asked at run time instead
+    for mine, theirs in zip((built.first, built.last, built.middle),
+                            (shipped.first, shipped.last, shipped.middle)):
+        assert dict(mine.items()) == dict(theirs.items()) and mine.total == theirs.total
+    assert built.latin_index.to_dict() == shipped.latin_index.to_dict()
+    assert built.western == shipped.western
