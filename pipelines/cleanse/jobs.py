@@ -87,7 +87,7 @@ def finalize_job(source_name: str, part_paths: list[str], malformed_path: str, f
         for path, size in zip(part_paths, sizes):
             local = duplicates[(duplicates.index >= offset) & (duplicates.index < offset + size)]
             local.index = local.index - offset
-            accepted, quarantined = transforms.split_part(io.read_frame(Path(path)), local)
+            accepted, quarantined = transforms.split_part_table(io.read_table(Path(path)), local)
             accepted_sink.write(accepted)
             quarantine_sink.write(quarantined)
             reasons.update(code for codes in quarantined["reasons"] for code in codes)

@@ -294,24 +294,54 @@ def split_part(part: pd.DataFrame, duplicates: pd.Series) -> tuple[pd.DataFrame,
     ``duplicates`` maps row positions *within this part* to the duplicate detail text.
     A quarantined row's ``raw`` is the whole original row: mapped and unmapped columns.
     """
-    reasons = [list(r) for r in part["reasons"]]
-    detail: list[str | None] = [None] * len(part)
-    for pos, text in duplicates.items():
-        reasons[pos].append(DUPLICATE_SOURCE_ID)
-        detail[pos] = text
-    rejected = np.fromiter((bool(r) for r in reasons), dtype=bool, count=len(reasons))
+    rejected = _rejected(part["reasons"], duplicates)
     accepted = part.loc[~rejected, list(CLEANSED_CUSTOMERS.names)].reset_index(drop=True)
-    rej = part.loc[rejected]
-    quarantined = pd.DataFrame({
-        "source": rej["source"].to_numpy(dtype=object),
-        "source_id": rej["source_id"].to_numpy(dtype=object),
-        "reasons": [reasons[i] for i in np.flatnonzero(rejected)],
-        "detail": [detail[i] for i in np.flatnonzero(rejected)],
-        "file": rej["file"].to_numpy(dtype=object),
-        "line": rej["line"].to_numpy(),
-        "raw": [_merge_json(r, e) for r, e in zip(rej["raw"], rej["extra"])],
+    rej = part.loc[rejected, list(_QUARANTINE_INPUTS)]
+    return accepted, _quarantine_rows({c: rej[c].tolist() for c in _QUARANTINE_INPUTS},
+                                      np.flatnonzero(rejected), duplicates)
+
+
+def split_part_table(part: pa.Table, duplicates: pd.Series) -> tuple[pa.Table, pd.DataFrame]:
+    """:func:`split_part` on an Arrow table: accepted rows stay Arrow (no pandas round trip).
+
+    Same guarantees and the same rows as :func:`split_part`.
+    """
+    has_reason = pc.fill_null(pc.greater(pc.list_value_length(part["reasons"]), 0), False)
+    rejected = has_reason.to_numpy(zero_copy_only=False).copy()
+    rejected[duplicates.index.to_numpy(dtype=np.int64)] = True
+    accepted = part.filter(pa.array(~rejected)).select(list(CLEANSED_CUSTOMERS.names))
+    rej = part.filter(pa.array(rejected)).select(list(_QUARANTINE_INPUTS))
+    return accepted, _quarantine_rows({c: rej[c].to_pylist() for c in _QUARANTINE_INPUTS},
+                                      np.flatnonzero(rejected), duplicates)
+
+
+_QUARANTINE_INPUTS = ("source", "source_id", "reasons", "file", "line", "raw", "extra")
+
+
+def _rejected(reasons: pd.Series, duplicates: pd.Series) -> np.ndarray:
+    rejected = np.fromiter((bool(r) for r in reasons), dtype=bool, count=len(reasons))
+    rejected[duplicates.index.to_numpy(dtype=np.int64)] = True
+    return rejected
+
+
+def _quarantine_rows(rej: dict[str, list], positions: np.ndarray, duplicates: pd.Series) -> pd.DataFrame:
+    """QUARANTINE rows for the rejected rows ``rej`` found at ``positions`` of their part."""
+    reasons = [list(r or ()) for r in rej["reasons"]]
+    detail: list[str | None] = [None] * len(positions)
+    for i, pos in enumerate(positions):
+        text = duplicates.get(pos)
+        if text is not None:
+            reasons[i].append(DUPLICATE_SOURCE_ID)
+            detail[i] = text
+    return pd.DataFrame({
+        "source": pd.Series(rej["source"], dtype=object),
+        "source_id": pd.Series(rej["source_id"], dtype=object),
+        "reasons": pd.Series(reasons, dtype=object),
+        "detail": pd.Series(detail, dtype=object),
+        "file": pd.Series(rej["file"], dtype=object),
+        "line": pd.Series(rej["line"], dtype="Int64"),
+        "raw": pd.Series([_merge_json(r, e) for r, e in zip(rej["raw"], rej["extra"])], dtype=object),
     }, columns=list(QUARANTINE.names))
-    return accepted, quarantined
 
 
 def _merge_json(raw: str | None, extra: str | None) -> str:

@@ -158,3 +158,30 @@ def test_stated_gender_and_name_gender_combine(stated, name_gender, name_source,
     source = None if pd.isna(merged["gender_source"]) else merged["gender_source"]
     flagged = "gender:conflicts_with_name" in (merged["gender_issues"] or [])
     assert (gender, source, qc, flagged) == expected
+
+
+def test_arrow_split_gives_the_same_rows_as_the_pandas_split() -> None:
+    import pyarrow as pa
+
+    from pipelines.cleanse.jobs import PART_SCHEMA
+    from pipelines.cleanse.transforms import assemble_part, cleanse_fields, duplicate_rows, split_part, \
+        split_part_table
+    from pipelines.io import conform
+
+    mapped = map_fields(frame([
+        {"id": "1", "fio": "Иванов Иван", "tel": "89161112233", "changed": "2024-01-01"},
+        {"id": "1", "fio": "Иванов Иван Иванович", "tel": "89161112233", "changed": "2024-02-01"},
+        {"id": None, "fio": "Смирнова Анна", "mail": "anna@mail.ru"},
+        {"id": "2", "fio": "Тест Тестович", "mail": "test@test.com"},
+        {"id": "3", "born": "01.01.1990"},
+        {"id": "4", "fio": "Ольга Петрова", "mail": "olga@yandex.ru"},
+    ]), SOURCE)
+    part = assemble_part(mapped, cleanse_fields(mapped, SOURCE, "RU", AS_OF), SOURCE)
+    duplicates = duplicate_rows(part)
+    accepted, quarantined = split_part(part, duplicates)
+    table = conform(pa.Table.from_pandas(part, preserve_index=False), PART_SCHEMA)
+    accepted_t, quarantined_t = split_part_table(table, duplicates)
+    assert accepted_t.column("source_id").to_pylist() == accepted["source_id"].tolist() == ["1", "4"]
+    assert accepted_t.schema == CLEANSED_CUSTOMERS
+    assert quarantined_t.to_dict("records") == quarantined.to_dict("records")
+    assert len(quarantined_t) == 4 and all(quarantined_t["reasons"])

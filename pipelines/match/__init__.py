@@ -1,0 +1,1 @@
+"""Identity resolution: match features, Splink comparisons, blocking, model, clustering."""
