@@ -118,6 +118,108 @@ def demo(
     print_summary(manifest, load_config(result.config).out_dir)
 
 
+review_app = typer.Typer(no_args_is_help=True, help="Steward review of uncertain pairs.")
+app.add_typer(review_app, name="review")
+
+
+def _published(config_path: Path, name: str) -> tuple[Any, Path]:
+    """The config and a file of its published hub; one-line failure if there is none yet."""
+    from pipelines.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    path = config.out_dir / name
+    if not path.exists():
+        _fail(f"{path} not found: run `hub run --config {config_path}` first", EXIT_BAD_INPUT)
+    return config, path
+
+
+@review_app.command("export")
+def review_export(
+    config: Annotated[Path, typer.Option("--config", "-c", help="hub.yml")] = Path("hub.yml"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write (default: review_queue.csv "
+                                                                  "next to hub.yml)")] = None,
+) -> None:
+    """Write the review queue as CSV: both records side by side and an empty decision column."""
+    from pipelines import io
+    from pipelines.match.steward import SHEET_FIELDS, review_sheet
+
+    hub, queue_path = _published(config, "review_queue.parquet")
+    queue = io.read_frame(queue_path)
+    keys = sorted(set(queue["record_key_l"]) | set(queue["record_key_r"]))
+    cleansed = hub.out_dir / "cleansed_customers.parquet"
+    columns = ["record_key", *[f for f in SHEET_FIELDS if f in io.parquet_columns(cleansed)]]
+    sheet = review_sheet(queue, io.read_rows(cleansed, "record_key", keys, columns))
+    target = out or hub.base_dir / "review_queue.csv"
+    io.write_csv(sheet, target)
+    typer.echo(f"{len(sheet):,} pairs to review written to {target}; fill `decision` with match or no_match, "
+               f"then `hub review apply {target}`")
+
+
+@review_app.command("apply")
+def review_apply(
+    sheet: Annotated[Path, typer.Argument(help="a review CSV with decisions filled in")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="hub.yml")] = Path("hub.yml"),
+) -> None:
+    """Store the sheet's decisions next to hub.yml; later runs honour them over the model."""
+    from datetime import datetime, timezone
+
+    from pipelines import io
+    from pipelines.match.steward import DecisionError, merge_decisions
+
+    hub, cleansed = _published(config, "cleansed_customers.parquet")
+    try:
+        filled = io.read_csv_text(sheet)
+        known = io.read_table(cleansed, columns=["record_key"]).column("record_key").to_pylist()
+        existing = io.read_decisions(hub.decisions_path)
+        merged, count = merge_decisions(existing, filled, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                        known_keys=known)
+    except io.SourceError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except DecisionError as exc:
+        _fail(f"{sheet}: {exc}", EXIT_BAD_INPUT)
+    io.write_csv(merged, hub.decisions_path)
+    typer.echo(f"{count:,} decisions applied; {len(merged):,} stored in {hub.decisions_path}; "
+               f"they take effect on the next run")
+
+
+@app.command()
+def explain(
+    key1: Annotated[str, typer.Argument(help="first record key, source:source_id (e.g. crm:000101)")],
+    key2: Annotated[str, typer.Argument(help="second record key")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="hub.yml")] = Path("hub.yml"),
+) -> None:
+    """Why two published records match or not: each comparison's level and weight."""
+    from pipelines import io
+    from pipelines.match import features, model
+    from pipelines.match.explain import waterfall
+
+    hub, cleansed = _published(config, "cleansed_customers.parquet")
+    manifest = io.read_json(hub.out_dir / "manifest.json")
+    model_path = Path(manifest.get("match", {}).get("model", ""))
+    if not model_path.is_file():
+        _fail(f"the published run has no match model ({model_path}); run `hub run` first", EXIT_BAD_INPUT)
+    records = io.read_rows(cleansed, "record_key", [key1, key2])
+    found = set(records["record_key"])
+    for key in (key1, key2):
+        if key not in found:
+            _fail(f"record {key} is not in the published hub (keys look like crm:000101)", EXIT_BAD_INPUT)
+    if key1 == key2:
+        _fail("give two different records", EXIT_BAD_INPUT)
+    frame = features.match_frame(records).set_index("unique_id").loc[[key1, key2]].reset_index()
+    table = model.explain(frame, io.read_json(model_path))
+    for line in waterfall(table, key1, key2, hub.match.threshold):
+        typer.echo(line)
+    crosswalk = io.read_rows(hub.out_dir / "crosswalk.parquet", "record_key", [key1, key2])
+    ids = dict(zip(crosswalk["record_key"], crosswalk["golden_id"]))
+    same = ids.get(key1) == ids.get(key2)
+    typer.echo(f"published: {key1} -> {ids.get(key1)}, {key2} -> {ids.get(key2)} "
+               f"({'same golden customer' if same else 'different golden customers'}); "
+               "name and e-mail weights here lack term-frequency adjustment (pairs.parquet has the run's weights)")
+
+
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None

@@ -46,6 +46,37 @@ class HubSettings(_Strict):
         return value
 
 
+class MatchSettings(_Strict):
+    """The ``match:`` section: how records are linked into golden customers."""
+
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    #: a model JSON saved by an earlier run (``runs/<id>/match_model.json``); trained when absent
+    model: Path | None = None
+    #: match probability at or above which two records are linked into one customer
+    threshold: float = Field(default=0.9, gt=0.0, lt=1.0)
+    #: grey zone sent to stewards: [low, high) match probability
+    review: tuple[float, float] = (0.5, 0.9)
+    #: scored pairs at or above this probability are kept in pairs.parquet (the explanations)
+    pairs_threshold: float = Field(default=0.2, gt=0.0, lt=1.0)
+    #: random pairs sampled to estimate u probabilities; default: sized to the data
+    max_pairs: int | None = Field(default=None, ge=10_000)
+    #: a blocking key shared by more records than this is skipped (and reported)
+    max_block_size: int = Field(default=1000, ge=2)
+    seed: int = 42
+    #: steward decisions (``hub review apply`` writes them), relative to hub.yml
+    decisions: Path = Path("hub.decisions.csv")
+
+    @model_validator(mode="after")
+    def _band_ordered(self) -> "MatchSettings":
+        low, high = self.review
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError(f"review: expected [low, high] with 0 <= low < high <= 1, got [{low}, {high}]")
+        if self.pairs_threshold > low:
+            raise ValueError(f"pairs_threshold: expected at most the review band's low end {low}, "
+                             f"got {self.pairs_threshold}")
+        return self
+
+
 ColumnRef = str | list[str]
 
 
@@ -132,6 +163,7 @@ class HubConfig(_Strict):
 
     hub: HubSettings = HubSettings()
     sources: list[Source] = Field(min_length=1)
+    match: MatchSettings = MatchSettings()
     path: Path = Path("hub.yml")
     sha256: str = ""
 
@@ -174,6 +206,16 @@ class HubConfig(_Strict):
     def out_dir(self) -> Path:
         """The published hub folder, absolute."""
         return _resolve(self.base_dir, self.hub.out)
+
+    @property
+    def model_path(self) -> Path | None:
+        """The saved match model to reuse, absolute (None: train one)."""
+        return None if self.match.model is None else _resolve(self.base_dir, self.match.model)
+
+    @property
+    def decisions_path(self) -> Path:
+        """The steward decisions file, absolute (it may not exist yet)."""
+        return _resolve(self.base_dir, self.match.decisions)
 
     def source_glob(self, source: Source) -> str:
         """The source's file pattern, absolute."""
@@ -247,6 +289,7 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
         message = "required key is missing"
     message = re.sub(r"^Value error, ", "", message)
     if err["type"] in {"literal_error", "string_pattern_mismatch", "float_parsing", "date_from_datetime_parsing",
-                       "date_parsing", "greater_than_equal", "less_than_equal", "bool_parsing"}:
+                       "date_parsing", "greater_than_equal", "less_than_equal", "greater_than", "less_than",
+                       "bool_parsing", "int_parsing", "tuple_type", "too_short", "too_long"}:
         message = f"{message} (got {err.get('input')!r})"
     return f"{where}: {message}" if where else message

@@ -23,11 +23,12 @@ from prefect.cache_policies import NO_CACHE
 
 from pipelines import __version__, io
 from pipelines.cleanse import jobs
+from pipelines.match import jobs as match_jobs
 from pipelines.config import HubConfig, Source, load_config
 from pipelines.io import SourceError
 from pipelines.parallel import part_rows, run_all, worker_count, worker_pool
 from pipelines.publish import MANIFEST, hub_lock, recover, run_dir, staging_dir, swap_in
-from pipelines.schema import CLEANSED_CUSTOMERS, QUARANTINE
+from pipelines.schema import CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_ID_HISTORY, QUARANTINE
 
 CLEANSED_FILE = "cleansed_customers.parquet"
 QUARANTINE_FILE = "quarantine.parquet"
@@ -94,9 +95,26 @@ def finalize_source(pool: Executor, source: str, ingested: dict[str, Any], parts
         **ingested["timings"], "finalize": final["seconds"]}}
 
 
+@task(name="match", cache_policy=NO_CACHE)
+def match_records(pool: Executor, config_path: str, results: list[dict[str, Any]], run_folder: str,
+                  run_id: str) -> dict[str, Any]:
+    """Link the accepted records of every source into golden customers (a job in the pool)."""
+    accepted = sum(r["accepted"] for r in results)
+    result = pool.submit(match_jobs.match_job, config_path, [r["cleansed"] for r in results], run_folder,
+                         run_id).result()
+    if result["records"] != accepted:  # conservation: every accepted record gets a golden id
+        raise RuntimeError(f"match: {accepted} accepted records but {result['records']} in the crosswalk")
+    get_run_logger().info(
+        "match: %d records -> %d golden ids; %d scored pairs, %d links vetoed, %d pairs for review (%s model)",
+        result["records"], result["golden_ids"], result["pairs"], result["vetoed_links"], result["review_queue"],
+        result["model_source"])
+    return result
+
+
 @task(name="publish", retries=1, retry_delay_seconds=2, retry_condition_fn=_transient_io, cache_policy=NO_CACHE)
 def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[dict[str, Any]],
-                as_of: date, started: datetime, timings: dict[str, float], workers: int) -> dict[str, Any]:
+                matched: dict[str, Any], as_of: date, started: datetime, timings: dict[str, float],
+                workers: int) -> dict[str, Any]:
     """Assemble the hub in a staging folder, write the manifest, swap it in atomically."""
     config = load_config(config_path)
     out = config.out_dir
@@ -107,9 +125,15 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
                                          CLEANSED_CUSTOMERS),
         QUARANTINE_FILE: io.concat_parquet([Path(r["quarantine"]) for r in results], staging / QUARANTINE_FILE,
                                            QUARANTINE),
+        match_jobs.CROSSWALK_FILE: io.concat_parquet([Path(matched["files"][match_jobs.CROSSWALK_FILE])],
+                                                     staging / match_jobs.CROSSWALK_FILE, CROSSWALK),
+        match_jobs.HISTORY_FILE: io.concat_parquet([Path(matched["files"][match_jobs.HISTORY_FILE])],
+                                                   staging / match_jobs.HISTORY_FILE, GOLDEN_ID_HISTORY),
     }
+    for name in (match_jobs.PAIRS_FILE, match_jobs.REVIEW_FILE):  # columns follow the model's comparisons
+        outputs[name] = io.parquet_rows(io.copy_file(Path(matched["files"][name]), staging / name))
     timings = {**timings, "publish": perf_counter() - t0}
-    manifest = build_manifest(config, run_id, as_of, started, results, outputs, timings, workers)
+    manifest = build_manifest(config, run_id, as_of, started, results, matched, outputs, timings, workers)
     io.write_json(manifest, Path(run_folder) / MANIFEST)
     io.write_json(manifest, staging / MANIFEST)
     swap_in(out, staging)
@@ -117,7 +141,8 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
 
 
 def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetime, results: list[dict[str, Any]],
-                   outputs: dict[str, int], timings: dict[str, float], workers: int) -> dict[str, Any]:
+                   matched: dict[str, Any], outputs: dict[str, int], timings: dict[str, float],
+                   workers: int) -> dict[str, Any]:
     """The run's manifest: what went in (with hashes), what came out, and how long it took."""
     finished = datetime.now(timezone.utc)
     timings = {**timings, "total": (finished - started).total_seconds()}
@@ -134,6 +159,9 @@ def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetim
         "sources": {
             r["source"]: {k: r[k] for k in ("rows_in", "accepted", "quarantined", "reasons")} for r in results
         },
+        "match": {k: v for k, v in matched.items() if k not in ("files", "timings")}
+        | {"model": matched["files"][match_jobs.MODEL_FILE],
+           "timings": {k: round(v, 3) for k, v in matched["timings"].items()}},
         "outputs": outputs,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "workers": workers,
@@ -174,8 +202,12 @@ def consolidate(config_path: str, as_of: date | None = None) -> dict[str, Any]:
                     chains.append((ingested, parts, final))
                 # Wait link by link: a failed link raises its own error (its successors never run).
                 results = [[link.result() for link in chain][-1] for chain in chains]
-            timings = {"cleanse_stage": perf_counter() - t0}
-            manifest = publish_hub(str(config.path), run_id, str(folder), results, as_of, started, timings, workers)
+                timings = {"cleanse_stage": perf_counter() - t0}
+                t0 = perf_counter()
+                matched = match_records(pool, str(config.path), results, str(folder), run_id)
+                timings["match_stage"] = perf_counter() - t0
+            manifest = publish_hub(str(config.path), run_id, str(folder), results, matched, as_of, started, timings,
+                                   workers)
         except BaseException as exc:
             io.write_json({"run_id": run_id, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
                            "traceback": traceback.format_exc()}, folder / "failed.json")

@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -476,7 +477,10 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     (pandas' own conversion gives NaN for missing text, which is truthy and not None.)
     Lists come back as Python lists, timestamps as datetime64, dates as ``date`` objects.
     """
-    table = pq.read_table(path, columns=columns)
+    return _table_to_frame(pq.read_table(path, columns=columns))
+
+
+def _table_to_frame(table: pa.Table) -> pd.DataFrame:
     data: dict[str, pd.Series] = {}
     for name, column in zip(table.column_names, table.columns):
         typ = column.type
@@ -488,9 +492,76 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.RangeIndex(table.num_rows))
 
 
-def read_table(path: Path) -> pa.Table:
+def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     """Read a hub Parquet file as an Arrow table."""
-    return pq.read_table(path)
+    return pq.read_table(path, columns=columns)
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """Column names from the Parquet footer (no data read)."""
+    return list(pq.read_schema(path).names)
+
+
+def copy_file(src: Path, dst: Path) -> Path:
+    """Copy a file through a temporary name and a rename (readers never see half a file)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+    return dst
+
+
+#: Columns of the steward decisions file (``hub review apply`` writes it).
+DECISION_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "decision", "decided_at", "note")
+
+
+def read_decisions(path: Path) -> pd.DataFrame:
+    """Steward decisions (CSV, UTF-8); an absent file means no decisions yet.
+
+    Raises :class:`SourceError` with a one-line message if the file is unreadable or a
+    required column is missing. Values are text (``None`` for empty cells).
+    """
+    if not path.exists():
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in DECISION_COLUMNS})
+    frame = read_csv_text(path)
+    missing = [c for c in DECISION_COLUMNS[:3] if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{path}: steward decisions need column(s) {', '.join(missing)}")
+    for column in DECISION_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame = frame[list(DECISION_COLUMNS)].astype("object")
+    return frame.where(frame.map(lambda v: isinstance(v, str) and v.strip() != ""), None)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write CSV for people (UTF-8 with BOM so spreadsheet tools read Cyrillic), via a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    os.replace(tmp, path)
+    return path
+
+
+def read_rows(path: Path, column: str, values: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """Rows of a hub Parquet file whose ``column`` is one of ``values`` (as :func:`read_frame`)."""
+    table = pq.read_table(path, columns=columns, filters=[(column, "in", list(values))] if values else None)
+    if not values:
+        table = table.slice(0, 0)
+    return _table_to_frame(table)
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """A small CSV written by people or spreadsheets (UTF-8, BOM allowed), every cell as text.
+
+    Raises :class:`SourceError` with a one-line message if it cannot be read.
+    """
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig").astype("object")
+    except FileNotFoundError:
+        raise SourceError(f"{path}: file not found") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"{path}: cannot read CSV ({_first_line(exc)})") from None
 
 
 def parquet_rows(path: Path) -> int:

@@ -75,3 +75,28 @@ QUARANTINE = pa.schema([
     ("source", _str), ("source_id", _str), ("reasons", pa.list_(_str)), ("detail", _str),
     ("file", _str), ("line", pa.int64()), ("raw", _str),
 ])
+
+# --------------------------------------------------------------------------- matching
+
+CROSSWALK = pa.schema([
+    ("source", _str), ("source_id", _str), ("record_key", _str), ("golden_id", _str),
+    # highest match probability of a link joining the record to its cluster; null: alone
+    ("match_probability", pa.float64()),
+])
+
+#: Leading columns of ``pairs.parquet``; per-comparison ``gamma_<name>`` (int8 level, -1
+#: null) and ``mw_<name>`` (float64 weight) columns follow, one pair per comparison.
+PAIRS_KEY_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "match_weight", "match_probability",
+                                      "match_key")
+
+#: Columns of ``review_queue.parquet``: these, then the pair's ``mw_<name>`` columns, then
+#: :data:`REVIEW_TAIL_COLUMNS`.
+REVIEW_KEY_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "golden_id_l", "golden_id_r",
+                                       "match_probability", "match_weight")
+REVIEW_TAIL_COLUMNS: tuple[str, ...] = ("reason", "impact", "decision")
+
+GOLDEN_ID_HISTORY = pa.schema([
+    ("golden_id", _str), ("successor_id", _str), ("run_id", _str),
+    ("event", _str),  # merge | split | removed
+    ("records", pa.int64()),
+])

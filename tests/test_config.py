@@ -112,3 +112,45 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     path.write_bytes(VALID.encode("utf-16"))
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(path)
+
+
+MATCH = VALID.replace("sources:\n", """match:
+  engine: duckdb
+  model: models/last.json
+  threshold: 0.92
+  review: [0.4, 0.92]
+  pairs_threshold: 0.1
+  max_pairs: 2000000
+  max_block_size: 500
+  seed: 7
+sources:
+""", 1)
+
+
+def test_match_section_loads_with_paths_resolved_against_the_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MATCH))
+    assert config.match.threshold == 0.92 and config.match.review == (0.4, 0.92)
+    assert config.model_path == (tmp_path / "conf" / "models" / "last.json").resolve()
+    assert config.decisions_path == (tmp_path / "conf" / "hub.decisions.csv").resolve()
+    defaults = load_config(write(tmp_path, VALID))
+    assert defaults.model_path is None and defaults.match.engine == "duckdb"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("engine: duckdb", "engine: sqlite", "match.engine"),
+        ("threshold: 0.92", "threshold: 1.2", "match.threshold"),
+        ("threshold: 0.92", "threshold: high", "match.threshold"),
+        ("review: [0.4, 0.92]", "review: [0.9, 0.5]", "match: review: expected [low, high]"),
+        ("review: [0.4, 0.92]", "review: [0.5]", "match.review"),
+        ("pairs_threshold: 0.1", "pairs_threshold: 0.6", "match: pairs_threshold: expected at most"),
+        ("max_pairs: 2000000", "max_pairs: 10", "match.max_pairs"),
+        ("seed: 7", "sead: 7", "match.sead: unknown key"),
+    ],
+)
+def test_match_mistakes_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    assert old in MATCH
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, MATCH.replace(old, new)))
+    assert expected in str(err.value) and "\n" not in str(err.value)

@@ -57,7 +57,23 @@ def test_published_hub(prefect_harness, flow_config: Path) -> None:
     assert manifest == json.loads((hub / "manifest.json").read_text(encoding="utf-8"))
     for item in manifest["inputs"]:
         assert item["sha256"] == hashlib.sha256(Path(item["path"]).read_bytes()).hexdigest()
-    assert manifest["outputs"] == {"cleansed_customers.parquet": 8, "quarantine.parquet": 5}
+    assert {k: manifest["outputs"][k] for k in ("cleansed_customers.parquet", "quarantine.parquet",
+                                                "crosswalk.parquet")} \
+        == {"cleansed_customers.parquet": 8, "quarantine.parquet": 5, "crosswalk.parquet": 8}
+    assert {"pairs.parquet", "review_queue.parquet", "golden_id_history.parquet"} <= manifest["outputs"].keys()
+    # matching: Иванов Иван (crm, web lead in Latin, loyalty card) is one person, Петрова Мария
+    # and the web lead "Маша Петрова" with her mobile are one; the other three stand alone
+    crosswalk = table(hub / "crosswalk.parquet")
+    assert sorted(r["record_key"] for r in crosswalk) == sorted(keys)
+    groups = {}
+    for r in crosswalk:
+        groups.setdefault(r["golden_id"], set()).add(r["record_key"])
+    assert sorted(map(sorted, groups.values())) == sorted([
+        ["crm:000101", "loyalty:0000012", "web:L1"], ["crm:000102", "web:L2"], ["crm:000105"], ["web:L4"],
+        ["loyalty:0000013"]])
+    assert all(g.startswith("G") and len(g) == 11 for g in groups)
+    assert manifest["match"]["records"] == 8 and manifest["match"]["golden_ids"] == 5
+    assert Path(manifest["match"]["model"]).is_file()
     assert {"cleanse_stage", "publish", "total"} <= manifest["timings"].keys()
     assert {"read", "map", "finalize"} <= manifest["source_timings"]["crm"].keys()
     assert (hub / "runs" / manifest["run_id"] / "manifest.json").exists()
@@ -69,7 +85,9 @@ def test_published_hub(prefect_harness, flow_config: Path) -> None:
 def test_same_input_gives_identical_outputs(prefect_harness, flow_config: Path) -> None:
     hub = flow_config.parent / "hub"
     first = run_flow(flow_config)
-    before = {n: pq.read_table(hub / n) for n in ("cleansed_customers.parquet", "quarantine.parquet")}
+    before = {n: pq.read_table(hub / n) for n in ("cleansed_customers.parquet", "quarantine.parquet",
+                                                   "crosswalk.parquet", "pairs.parquet", "review_queue.parquet",
+                                                   "golden_id_history.parquet")}
     second = run_flow(flow_config)
     assert second["run_id"] != first["run_id"]
     for name, t in before.items():
@@ -132,3 +150,63 @@ def test_worker_processes_and_small_parts_give_the_same_hub(prefect_harness, flo
     assert len(list((hub / "runs" / manifest["run_id"] / "parts" / "crm").glob("*.parquet"))) == 3
     for name, t in single.items():
         assert pq.read_table(hub / name).equals(t), name
+
+
+def golden_ids(hub: Path) -> dict[str, str]:
+    return {r["record_key"]: r["golden_id"] for r in table(hub / "crosswalk.parquet")}
+
+
+def test_golden_ids_are_stable_and_a_new_duplicate_joins_its_customer(prefect_harness, flow_config: Path) -> None:
+    hub = flow_config.parent / "hub"
+    run_flow(flow_config)
+    first = golden_ids(hub)
+    leads = flow_config.parent / "web" / "leads.csv"
+    # a new lead: Анна Ёлкина again, same mobile and e-mail as crm:000105
+    leads.write_text(leads.read_text(encoding="utf-8")
+                     + "L5,Анна Ёлкина,8 905 777-88-99,anna@bk.ru,2024-03-05T10:00:00+03:00,google\n",
+                     encoding="utf-8")
+    run_flow(flow_config)
+    second = golden_ids(hub)
+    assert {k: second[k] for k in first} == first  # nobody's id changed
+    assert second["web:L5"] == first["crm:000105"]
+    assert table(hub / "golden_id_history.parquet") == []
+
+
+def test_steward_decisions_win_over_the_model(prefect_harness, flow_config: Path) -> None:
+    hub = flow_config.parent / "hub"
+    run_flow(flow_config)
+    before = golden_ids(hub)
+    assert before["crm:000102"] == before["web:L2"] and before["web:L4"] != before["loyalty:0000013"]
+    sheet = flow_config.parent / "sheet.csv"
+    sheet.write_text("record_key_l,record_key_r,decision\n"
+                     "crm:000102,web:L2,no_match\n"
+                     "web:L4,loyalty:0000013,match\n", encoding="utf-8")
+    result = hub_cli("review", "apply", str(sheet), "--config", str(flow_config))
+    assert result.returncode == 0, result.stderr
+    assert "2 decisions applied" in result.stdout
+    run_flow(flow_config)
+    after = golden_ids(hub)
+    assert after["crm:000102"] != after["web:L2"]  # cannot-link split them
+    assert after["web:L4"] == after["loyalty:0000013"]  # must-link joined them
+    # the older id stays with one side of each change; retired ids are recorded
+    assert after["crm:000102"] == before["crm:000102"] or after["web:L2"] == before["web:L2"]
+    events = {(r["golden_id"], r["event"]) for r in table(hub / "golden_id_history.parquet")}
+    retired = {before["web:L4"], before["loyalty:0000013"]} - {after["web:L4"]}
+    assert events == {(retired.pop(), "merge")}
+
+
+def test_cli_review_export_and_explain(prefect_harness, flow_config: Path) -> None:
+    run_flow(flow_config)
+    out = flow_config.parent / "review.csv"
+    result = hub_cli("review", "export", "--config", str(flow_config), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header[:2] == ["record_key_l", "record_key_r"] and header[-2:] == ["decision", "note"]
+    result = hub_cli("explain", "crm:000101", "web:L1", "--config", str(flow_config))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "crm:000101  vs  web:L1"
+    assert any(line.startswith("email ") for line in lines)
+    assert "same golden customer" in lines[-1]
+    result = hub_cli("explain", "crm:000101", "crm:999", "--config", str(flow_config))
+    assert result.returncode == 2 and "record crm:999 is not in the published hub" in result.stderr
