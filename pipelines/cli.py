@@ -82,6 +82,10 @@ def print_summary(manifest: dict[str, Any], out: Path) -> None:
         reasons = ", ".join(f"{k} {v:,}" for k, v in s["reasons"].items()) or "none"
         typer.echo(f"  source {name:<10} {s['rows_in']:>9,} in  {s['accepted']:>9,} accepted  "
                    f"{s['quarantined']:>7,} quarantined ({reasons})")
+    match = manifest.get("match")
+    if match:
+        typer.echo(f"  matching: {match['records']:,} records -> {match['golden_ids']:,} golden customers; "
+                   f"{match['review_queue']:,} pairs for review ({match['model_source']} model)")
     for warning in manifest.get("warnings", []):
         typer.echo(f"  warning: {warning}")
     typer.echo(f"  total {manifest['timings']['total']:.1f} s; manifest: {out / 'manifest.json'}")
@@ -210,14 +214,25 @@ def explain(
         _fail("give two different records", EXIT_BAD_INPUT)
     frame = features.match_frame(records).set_index("unique_id").loc[[key1, key2]].reset_index()
     table = model.explain(frame, io.read_json(model_path))
+    left, right = min(key1, key2), max(key1, key2)
+    scored = io.read_rows(hub.out_dir / "pairs.parquet", "record_key_l", [left])
+    scored = scored[scored["record_key_r"] == right]
+    if len(scored):  # the run's own weights, with term-frequency adjustments
+        row = scored.iloc[0]
+        table["mw"] = [w if c == "prior" else float(row.get(f"mw_{c}", w)) for c, w in zip(table["comparison"],
+                                                                                          table["mw"])]
+        note = f"weights as scored by run {manifest['run_id']} (found by blocking rule {row['match_key']})"
+    else:
+        note = ("this run did not keep the pair (no blocking rule put the two together, or it scored below "
+                "match.pairs_threshold); weights recomputed without term-frequency adjustment")
     for line in waterfall(table, key1, key2, hub.match.threshold):
         typer.echo(line)
+    typer.echo(note)
     crosswalk = io.read_rows(hub.out_dir / "crosswalk.parquet", "record_key", [key1, key2])
     ids = dict(zip(crosswalk["record_key"], crosswalk["golden_id"]))
     same = ids.get(key1) == ids.get(key2)
     typer.echo(f"published: {key1} -> {ids.get(key1)}, {key2} -> {ids.get(key2)} "
-               f"({'same golden customer' if same else 'different golden customers'}); "
-               "name and e-mail weights here lack term-frequency adjustment (pairs.parquet has the run's weights)")
+               f"({'same golden customer' if same else 'different golden customers'})")
 
 
 def _parse_date(value: str | None) -> date | None:

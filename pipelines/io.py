@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import ConfigError, HubConfig, Source
+from pipelines.schema import DECISION_COLUMNS
 
 #: Longest CSV field accepted; a longer one is an unbalanced quote swallowing the file.
 MAX_FIELD_CHARS = 1_000_000
@@ -492,6 +493,25 @@ def _table_to_frame(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.RangeIndex(table.num_rows))
 
 
+def empty_frame(schema: pa.Schema) -> pd.DataFrame:
+    """A frame with no rows and the schema's columns, typed as :func:`read_frame` types them."""
+    return _table_to_frame(schema.empty_table())
+
+
+def iter_frames(paths: list[Path], columns: list[str], rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of several Parquet files as frames of at most ``rows`` rows (as
+    :func:`read_frame`; columns a file lacks are all null), so memory stays bounded."""
+    for path in paths:
+        parquet = pq.ParquetFile(path)
+        present = [c for c in columns if c in parquet.schema_arrow.names]
+        for batch in parquet.iter_batches(batch_size=rows, columns=present):
+            table = pa.Table.from_batches([batch])
+            for c in columns:
+                if c not in present:
+                    table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+            yield _table_to_frame(table.select(columns))
+
+
 def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     """Read a hub Parquet file as an Arrow table."""
     return pq.read_table(path, columns=columns)
@@ -509,10 +529,6 @@ def copy_file(src: Path, dst: Path) -> Path:
     shutil.copyfile(src, tmp)
     os.replace(tmp, dst)
     return dst
-
-
-#: Columns of the steward decisions file (``hub review apply`` writes it).
-DECISION_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "decision", "decided_at", "note")
 
 
 def read_decisions(path: Path) -> pd.DataFrame:

@@ -95,6 +95,9 @@ REVIEW_KEY_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "golden_i
                                        "match_probability", "match_weight")
 REVIEW_TAIL_COLUMNS: tuple[str, ...] = ("reason", "impact", "decision")
 
+#: Columns of the steward decisions file (``hub review apply`` writes it beside hub.yml).
+DECISION_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "decision", "decided_at", "note")
+
 GOLDEN_ID_HISTORY = pa.schema([
     ("golden_id", _str), ("successor_id", _str), ("run_id", _str),
     ("event", _str),  # merge | split | removed

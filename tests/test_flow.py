@@ -207,6 +207,7 @@ def test_cli_review_export_and_explain(prefect_harness, flow_config: Path) -> No
     lines = result.stdout.splitlines()
     assert lines[0] == "crm:000101  vs  web:L1"
     assert any(line.startswith("email ") for line in lines)
+    assert any("as scored by run" in line for line in lines)  # the run's own weights
     assert "same golden customer" in lines[-1]
     result = hub_cli("explain", "crm:000101", "crm:999", "--config", str(flow_config))
     assert result.returncode == 2 and "record crm:999 is not in the published hub" in result.stderr

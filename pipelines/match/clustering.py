@@ -5,13 +5,21 @@ and twins share surname, address and phone, which the model counts as independen
 (DESIGN.md, "Pitfalls"). Here a strong conflict between two records *vetoes* their being in one
 cluster, whatever the model says:
 
-* ``birth_date``  -- two valid birth dates that differ and are not a day/month swap;
+* ``birth_date``  -- two valid birth dates that differ and are not a day/month swap nor a
+  swap of two adjacent digits of the year (1986 / 1968, a common typing slip);
 * ``gender``      -- two different genders;
 * ``national_id`` -- two different national ids of the same id type;
 * ``tax_id``      -- two different personal (12-digit) tax ids;
 * ``first_name``  -- clearly different first names (:func:`names_compatible`), unless the
   name sits in the other record's surname or middle-name field (swapped parts);
 * ``middle_name`` -- clearly different middle names / patronymics, same exceptions.
+
+Agreement on a strong identifier -- the same ``id_key`` (national id of one type, even one
+cleansing found odd), or the same personal tax id -- waives the ``birth_date`` and ``gender``
+conflicts of that pair: a mistyped birth date or a wrongly recorded gender is far likelier than
+two people holding one document. The name conflicts are waived only when, besides the shared
+identifier, both birth dates are known and agree (a parent's passport typed into a child's
+record still splits on the names and dates). Identifier conflicts are never waived.
 
 Steward decisions win over both the model and the conflicts: a must-link always joins two
 records (transitively: must-links form atomic *units*, inside which conflicts and cannot-links
@@ -65,7 +73,7 @@ CHAIN_PREFIX = "chain:"
 #: Columns of the records table (all but ``record_key`` optional: missing means null).
 RECORD_COLUMNS: tuple[str, ...] = (
     "record_key", "birth_date", "gender", "national_id", "national_id_type",
-    "personal_tax_id", "first_name_key", "last_name_key", "middle_name_key",
+    "personal_tax_id", "id_key", "first_name_key", "last_name_key", "middle_name_key",
 )
 ASSIGNMENT_COLUMNS: tuple[str, ...] = ("record_key", "cluster", "cluster_probability")
 VETO_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "match_probability", "reason")
@@ -123,10 +131,35 @@ def date_key(value: Any) -> int | None:
     return value.year * 10000 + lo * 100 + hi
 
 
+def _year_swaps(year: int) -> set[int]:
+    """Years that are ``year`` with two adjacent digits exchanged (1986 -> 9186, 1896, 1968)."""
+    s = f"{year:04d}"
+    return {int(s[:k] + s[k + 1] + s[k] + s[k + 2:]) for k in range(len(s) - 1)} - {year}
+
+
+def date_keys_compatible(a: int, b: int) -> bool:
+    """Could two :func:`date_key` values be one person's birth date? Equal (so also a day/month
+    swap), or the same day and month with two adjacent digits of the year exchanged."""
+    if a == b:
+        return True
+    return a % 10000 == b % 10000 and b // 10000 in _year_swaps(a // 10000)
+
+
 def birth_dates_conflict(left: Any, right: Any) -> bool:
-    """True when both birth dates are valid, differ, and are not a day/month swap."""
+    """True when both birth dates are valid, differ, and are neither a day/month swap nor an
+    adjacent-digit swap in the year (1986-05-03 / 1968-05-03)."""
     a, b = date_key(left), date_key(right)
-    return a is not None and b is not None and a != b
+    return a is not None and b is not None and not date_keys_compatible(a, b)
+
+
+def share_identifier(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """True when two records hold the same ``id_key`` (national id with its type) or the same
+    12-digit personal tax id: the waiver of birth-date and gender conflicts."""
+    i1, i2 = _text(left.get("id_key")), _text(right.get("id_key"))
+    if i1 is not None and i1 == i2:
+        return True
+    t1, t2 = _digits12(left.get("personal_tax_id")), _digits12(right.get("personal_tax_id"))
+    return t1 is not None and t1 == t2
 
 
 def _digits12(value: Any) -> str | None:
@@ -189,13 +222,15 @@ def record_conflicts(left: Mapping[str, Any], right: Mapping[str, Any]) -> tuple
 
     National ids are compared only within one id type (a missing type is its own type "");
     tax ids only when both are 12-digit personal ids (a 10-digit company id is shared by every
-    contact of an organisation and says nothing about the person).
+    contact of an organisation and says nothing about the person). A shared identifier
+    (:func:`share_identifier`) waives the birth-date and gender conflicts.
     """
     out: list[str] = []
-    if birth_dates_conflict(left.get("birth_date"), right.get("birth_date")):
+    shared = share_identifier(left, right)
+    if not shared and birth_dates_conflict(left.get("birth_date"), right.get("birth_date")):
         out.append("birth_date")
     g1, g2 = _text(left.get("gender")), _text(right.get("gender"))
-    if g1 is not None and g2 is not None and g1.upper() != g2.upper():
+    if not shared and g1 is not None and g2 is not None and g1.upper() != g2.upper():
         out.append("gender")
     n1, n2 = _text(left.get("national_id")), _text(right.get("national_id"))
     if (n1 is not None and n2 is not None and n1 != n2
@@ -206,6 +241,12 @@ def record_conflicts(left: Mapping[str, Any], right: Mapping[str, Any]) -> tuple
         out.append("tax_id")
     names_l = (left.get("first_name_key"), left.get("last_name_key"), left.get("middle_name_key"))
     names_r = (right.get("first_name_key"), right.get("last_name_key"), right.get("middle_name_key"))
+    # the same document and the same birth date: a different name is a data-entry slip, a
+    # changed or a second (e.g. English) name -- not another person
+    if shared and date_key(left.get("birth_date")) is not None and \
+            date_key(right.get("birth_date")) is not None and \
+            not birth_dates_conflict(left.get("birth_date"), right.get("birth_date")):
+        return tuple(out)
     if first_names_conflict(*names_l, *names_r):
         out.append("first_name")
     if middle_names_conflict(*names_l, *names_r):
@@ -225,6 +266,9 @@ class _Prepared:
     nat_type: np.ndarray      # int64: 0 id without a type, 1+ type code, -1 when no id
     nat_id: np.ndarray        # int64 code of the id, -1 null
     tax: np.ndarray           # int64 code of a 12-digit tax id, -1 null
+    ident: np.ndarray         # int64 code of id_key, -1 null
+    strong: np.ndarray        # int64 code into ``strong_values`` (date, gender, type, id, tax, ident)
+    strong_values: tuple[tuple[int, int, int, int, int, int], ...]
     first: np.ndarray         # int64 codes into ``names`` (shared by the three name columns)
     last: np.ndarray
     middle: np.ndarray
@@ -337,16 +381,24 @@ def _prepare(records: pd.DataFrame) -> _Prepared:
     nat_id = _text_codes(_column(records, "national_id"))[0][order]
     nat_type = _text_codes(_column(records, "national_id_type"))[0][order]
     nat_type = np.where(nat_id >= 0, nat_type + 1, -1)  # 0: an id without a type
+    date = dates[date_code][order]
+    gender = _text_codes(_column(records, "gender"), "upper")[0][order]
+    tax = _text_codes(_column(records, "personal_tax_id"), None, r"\d{12}")[0][order]
+    ident = _text_codes(_column(records, "id_key"))[0][order]
+    stacked = np.stack([date, gender, nat_type, nat_id, tax, ident], axis=1)
+    if len(stacked):
+        uniq, strong = np.unique(stacked, axis=0, return_inverse=True)
+        strong_values = tuple(tuple(int(v) for v in row) for row in uniq.tolist())
+    else:
+        strong, strong_values = np.empty(0, np.int64), ()
     seen: dict[Any, int] = {}
     name_values: list[Any] = []
     first, last, middle = (_text_codes(_column(records, c), "lower", None, seen, name_values)[0][order]
                            for c in ("first_name_key", "last_name_key", "middle_name_key"))
     return _Prepared(
         key_array=sorted_keys,
-        date=dates[date_code][order],
-        gender=_text_codes(_column(records, "gender"), "upper")[0][order],
-        nat_type=nat_type, nat_id=nat_id,
-        tax=_text_codes(_column(records, "personal_tax_id"), None, r"\d{12}")[0][order],
+        date=date, gender=gender, nat_type=nat_type, nat_id=nat_id, tax=tax, ident=ident,
+        strong=np.asarray(strong, dtype=np.int64).reshape(-1), strong_values=strong_values,
         first=first, last=last, middle=middle,
         names=tuple(name_values),
     )
@@ -485,6 +537,25 @@ def _name_conflicts(x1: np.ndarray, x2: np.ndarray, others1: tuple[np.ndarray, n
     return out
 
 
+def _year_swapped(ya: np.ndarray, yb: np.ndarray) -> np.ndarray:
+    """Vectorised: ``yb`` is ``ya`` with two adjacent digits exchanged (see :func:`_year_swaps`)."""
+    d0, d1, d2, d3 = ya // 1000 % 10, ya // 100 % 10, ya // 10 % 10, ya % 10
+    swaps = (d1 * 1000 + d0 * 100 + d2 * 10 + d3, d0 * 1000 + d2 * 100 + d1 * 10 + d3,
+             d0 * 1000 + d1 * 100 + d3 * 10 + d2)
+    out = np.zeros(len(ya), dtype=bool)
+    for sw in swaps:
+        out |= sw == yb
+    return out & (ya != yb)
+
+
+def _shared_identifier(prep: _Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`share_identifier` on coded records."""
+    def same(arr: np.ndarray) -> np.ndarray:
+        a, b = arr[i], arr[j]
+        return (a >= 0) & (a == b)
+    return same(prep.ident) | same(prep.tax)
+
+
 def _direct_bits(prep: _Prepared, i: np.ndarray, j: np.ndarray, codes: _NameCodes) -> np.ndarray:
     """Conflict bit mask (without cannot-link) of record pairs ``i``-``j``; vectorised."""
     def differ(arr: np.ndarray) -> np.ndarray:
@@ -492,14 +563,19 @@ def _direct_bits(prep: _Prepared, i: np.ndarray, j: np.ndarray, codes: _NameCode
         return (a >= 0) & (b >= 0) & (a != b)
 
     bits = np.zeros(len(i), dtype=np.int64)
-    bits |= np.where(differ(prep.date), 2, 0)
-    bits |= np.where(differ(prep.gender), 4, 0)
+    waived = _shared_identifier(prep, i, j)
+    da, db = prep.date[i], prep.date[j]
+    swapped = (da % 10000 == db % 10000) & _year_swapped(da // 10000, db // 10000)
+    bits |= np.where(differ(prep.date) & ~swapped & ~waived, 2, 0)
+    bits |= np.where(differ(prep.gender) & ~waived, 4, 0)
     bits |= np.where(differ(prep.nat_id) & (prep.nat_type[i] == prep.nat_type[j]), 8, 0)
     bits |= np.where(differ(prep.tax), 16, 0)
     f1, f2, l1, l2 = prep.first[i], prep.first[j], prep.last[i], prep.last[j]
     m1, m2 = prep.middle[i], prep.middle[j]
     bits |= np.where(_name_conflicts(f1, f2, (l1, m1), (l2, m2), codes), 32, 0)
     bits |= np.where(_name_conflicts(m1, m2, (f1, l1), (f2, l2), codes), 64, 0)
+    names_waived = waived & (da >= 0) & (db >= 0) & ((da == db) | swapped)
+    bits &= np.where(names_waived, ~np.int64(96), ~np.int64(0))
     return bits
 
 
@@ -519,6 +595,33 @@ def _flag(prep: _Prepared, comp: np.ndarray, ci: np.ndarray, cj: np.ndarray) -> 
     return flagged
 
 
+def _strong_bits(ta: tuple[int, ...], tb: tuple[int, ...]) -> int:
+    """Conflict bits (2 birth date, 4 gender, 8 national id, 16 tax id) of two coded strong
+    tuples (date key, gender, id type, id, tax id, id_key; -1 null): :func:`record_conflicts`
+    without the names."""
+    da, ga, ya, na, ta_, ia = ta
+    db, gb, yb, nb, tb_, ib = tb
+    waived = (ia >= 0 and ia == ib) or (ta_ >= 0 and ta_ == tb_)
+    out = 0
+    if not waived and da >= 0 and db >= 0 and not date_keys_compatible(da, db):
+        out |= 2
+    if not waived and ga >= 0 and gb >= 0 and ga != gb:
+        out |= 4
+    if na >= 0 and nb >= 0 and na != nb and ya == yb:
+        out |= 8
+    if ta_ >= 0 and tb_ >= 0 and ta_ != tb_:
+        out |= 16
+    return out
+
+
+def _names_waived(ta: tuple[int, ...], tb: tuple[int, ...]) -> bool:
+    """Name conflicts are waived between two coded strong tuples that share an identifier
+    and have compatible, known birth dates (see :func:`record_conflicts`)."""
+    da, db = ta[0], tb[0]
+    shared = (ta[5] >= 0 and ta[5] == tb[5]) or (ta[4] >= 0 and ta[4] == tb[4])
+    return shared and da >= 0 and db >= 0 and date_keys_compatible(da, db)
+
+
 def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.ndarray,
                  ep: np.ndarray, mi: np.ndarray, mj: np.ndarray, ci: np.ndarray, cj: np.ndarray,
                  codes: _NameCodes) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]]:
@@ -526,9 +629,9 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
     (``ei < ej``, distinct, in processing order: probability descending, keys ascending).
     Returns each member's root (a record id) and the vetoed links with their group bits.
 
-    Group state, per root: one code per strong attribute (-1 none; -2 several, which only a
-    must-link unit can produce), national ids per id type, the set of distinct
-    (first, last, middle) name codes, and the cannot-link partners of its members.
+    Group state, per root: the set of distinct attribute tuples of its members (strong-tuple
+    code, first, last, middle name codes) -- two groups conflict when any two of their
+    tuples do, exactly the pairwise rule -- and the cannot-link partners of its members.
     """
     m = len(members)
     local = np.full(prep.n, -1, dtype=np.int64)
@@ -536,19 +639,11 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
 
     parent = list(range(m))
     size = [1] * m
-    date = prep.date[members].tolist()
-    gender = prep.gender[members].tolist()
-    tax = prep.tax[members].tolist()
-    nat: list[dict[int, int] | None] = [None] * m
-    for k, t, v in zip(np.flatnonzero(prep.nat_id[members] >= 0).tolist(),
-                       prep.nat_type[members][prep.nat_id[members] >= 0].tolist(),
-                       prep.nat_id[members][prep.nat_id[members] >= 0].tolist()):
-        nat[k] = {t: v}
-    first = prep.first[members].tolist()
-    last = prep.last[members].tolist()
-    middle = prep.middle[members].tolist()
-    fs, ms = first[:], middle[:]  # single first / middle code of the group
-    names: list[set[tuple[int, int, int]] | None] = [None] * m  # None: the root's own names
+    # a record's attributes as one tuple: (strong-tuple code, first, last, middle name codes)
+    own = list(zip(prep.strong[members].tolist(), prep.first[members].tolist(),
+                   prep.last[members].tolist(), prep.middle[members].tolist()))
+    tuples: list[set[tuple[int, int, int, int]] | None] = [None] * m  # None: the root's own
+    memo: dict[tuple[tuple[int, int, int, int], tuple[int, int, int, int]], int] = {}
     cannot: dict[int, set[int]] = {}
     for a, b in zip(local[ci].tolist(), local[cj].tolist()):
         if a >= 0 and b >= 0:
@@ -563,9 +658,22 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
             parent[x], x = root, parent[x]
         return root
 
-    def name_set(r: int) -> set[tuple[int, int, int]]:
-        got = names[r]
-        return got if got is not None else {(first[r], last[r], middle[r])}
+    def tuple_set(r: int) -> set[tuple[int, int, int, int]]:
+        got = tuples[r]
+        return got if got is not None else {own[r]}
+
+    def pair_bits(ta: tuple[int, int, int, int], tb: tuple[int, int, int, int]) -> int:
+        key = (ta, tb) if ta < tb else (tb, ta)
+        hit = memo.get(key)
+        if hit is None:
+            sa, sb = prep.strong_values[ta[0]], prep.strong_values[tb[0]]
+            hit = _strong_bits(sa, sb) if ta[0] != tb[0] else 0
+            if ta[1:] != tb[1:]:
+                name_bits = codes.bits(ta[1:], tb[1:])
+                if name_bits and not _names_waived(sa, sb):
+                    hit |= name_bits
+            memo[key] = hit
+        return hit
 
     def group_bits(ra: int, rb: int) -> int:
         out = 0
@@ -574,58 +682,24 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
             small, other = (pa_, rb) if len(pa_) <= len(pb_) else (pb_, ra)
             if any(find(x) == other for x in small):
                 out |= 1
-        a, b = date[ra], date[rb]
-        if a != -1 and b != -1 and (a != b or a == -2):
-            out |= 2
-        a, b = gender[ra], gender[rb]
-        if a != -1 and b != -1 and (a != b or a == -2):
-            out |= 4
-        na, nb = nat[ra], nat[rb]
-        if na is not None and nb is not None:
-            for t, v in na.items():
-                w = nb.get(t)
-                if w is not None and (v != w or v == -2):
-                    out |= 8
-                    break
-        a, b = tax[ra], tax[rb]
-        if a != -1 and b != -1 and (a != b or a == -2):
-            out |= 16
-        fa, fb, ma, mb = fs[ra], fs[rb], ms[ra], ms[rb]
-        if (fa != fb and fa != -1 and fb != -1) or fa == -2 or fb == -2 or \
-                (ma != mb and ma != -1 and mb != -1) or ma == -2 or mb == -2:
-            nb_set = name_set(rb)
-            found = 0
-            for ta in name_set(ra):
-                for tb in nb_set:
-                    found |= codes.bits(ta, tb)
-                if found == 96:
-                    break
-            out |= found
+        ta, tb = tuples[ra], tuples[rb]
+        if ta is None and tb is None:
+            if own[ra] != own[rb]:
+                out |= pair_bits(own[ra], own[rb])
+            return out
+        for x in (ta if ta is not None else (own[ra],)):
+            for y in (tb if tb is not None else (own[rb],)):
+                if x != y:
+                    out |= pair_bits(x, y)
         return out
-
-    def merged(a: int, b: int) -> int:
-        return b if a == -1 else a if (b == -1 or a == b) else -2
 
     def union(ra: int, rb: int) -> None:
         if size[ra] < size[rb]:
             ra, rb = rb, ra
         parent[rb] = ra
         size[ra] += size[rb]
-        date[ra] = merged(date[ra], date[rb])
-        gender[ra] = merged(gender[ra], gender[rb])
-        tax[ra] = merged(tax[ra], tax[rb])
-        fs[ra] = merged(fs[ra], fs[rb])
-        ms[ra] = merged(ms[ra], ms[rb])
-        if nat[rb] is not None:
-            if nat[ra] is None:
-                nat[ra] = dict(nat[rb])  # type: ignore[arg-type]
-            else:
-                target = nat[ra]
-                for t, v in nat[rb].items():  # type: ignore[union-attr]
-                    target[t] = merged(target.get(t, -1), v)  # type: ignore[index]
-        if names[ra] is not None or names[rb] is not None or \
-                (first[ra], last[ra], middle[ra]) != (first[rb], last[rb], middle[rb]):
-            names[ra] = name_set(ra) | name_set(rb)
+        if tuples[ra] is not None or tuples[rb] is not None or own[ra] != own[rb]:
+            tuples[ra] = tuple_set(ra) | tuple_set(rb)
         if rb in cannot:
             cannot.setdefault(ra, set()).update(cannot.pop(rb))
 

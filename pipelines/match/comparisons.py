@@ -78,25 +78,30 @@ def null(sql: str, label: str = "null") -> ComparisonLevelCreator:
     return _SqlLevel(sql, label).configure(is_null_level=True)
 
 
-def when(sql: str, label: str, tf: str | None = None, tf_own_u: bool = False) -> ComparisonLevelCreator:
+def when(sql: str, label: str, tf: str | None = None, tf_own_u: bool = False,
+         tf_min: float | None = None) -> ComparisonLevelCreator:
     """A level true when ``sql`` holds.
 
     ``tf`` names a column for term-frequency adjustment: the level's weight moves by
     log2(u_base / tf(value)), where u_base is the u of the comparison's exact-match level on
     ``tf`` (Splink's default), or this level's own u with ``tf_own_u`` -- right only when this
-    level's u is about the probability that two random records agree on ``tf``.
+    level's u is about the probability that two random records agree on ``tf``. ``tf_min``
+    is the smallest frequency the adjustment uses (Splink's tf_minimum_u_value): a value rarer
+    than that counts as that frequent (see :data:`TF_MIN_NAME`).
     """
     level = _SqlLevel(sql, label)
     if tf:
         level.configure(tf_adjustment_column=tf, tf_adjustment_weight=1.0)
         if tf_own_u:
             level.configure(disable_tf_exact_match_detection=True)
+        if tf_min:
+            level.configure(tf_minimum_u_value=tf_min)
     return level
 
 
-def exact(col: str, label: str, tf: bool = True) -> ComparisonLevelCreator:
+def exact(col: str, label: str, tf: bool = True, tf_min: float | None = None) -> ComparisonLevelCreator:
     """Exact agreement on ``col`` (with term-frequency adjustment unless ``tf`` is False)."""
-    return when(f"{col}_l = {col}_r", label, tf=col if tf else None)
+    return when(f"{col}_l = {col}_r", label, tf=col if tf else None, tf_min=tf_min)
 
 
 def overlap(col: str, label: str) -> ComparisonLevelCreator:
@@ -161,6 +166,18 @@ IDENTIFIER_M = 0.95
 #: 0.02-0.06), which makes the one fact that tells siblings apart weigh almost nothing.
 FIRST_NAME_DIFFERS_M = 0.01
 
+#: Smallest frequencies the term-frequency adjustment of names uses. Term frequencies may
+#: lower the weight of a common name (Ivanov, Aleksandr) but raise a rare one only a little:
+#: the frequency of a rare name in one customer file is a poor estimate of its frequency in
+#: the population, and homonyms are not independent across the name parts -- first name,
+#: patronymic and surname run in families and regions (Kurbanov Ibragim Magomedovich is rare
+#: in a Moscow file and common in Makhachkala), so three rare parts added as independent
+#: evidence made full-name namesakes with no other agreement score 0.98-1.0 on the 100k demo.
+#: A first name or patronymic counts as at least 1 in 200 people, a surname (at the
+#: joint level, whose own u is already about one surname agreement) as at least 1 in 10,000.
+TF_MIN_NAME = 1 / 200
+TF_MIN_SURNAME = 1 / 10_000
+
 _PHONE = "{overlap:phones}"
 _NO_PHONE = "phones_l IS NULL OR phones_r IS NULL"
 _FLAT = "address_flat_key_l = address_flat_key_r"
@@ -188,12 +205,12 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
     ComparisonSpec("first_name", "First name (transliteration, skeleton, diminutives)", (
         null("(first_name_skel_l IS NULL AND first_initial_l IS NULL) OR "
              "(first_name_skel_r IS NULL AND first_initial_r IS NULL)"),
-        exact("first_name", "same first name"),
+        exact("first_name", "same first name", tf_min=TF_MIN_NAME),
         when("first_name_skel_l = first_name_skel_r", "same first name, other spelling or script",
-             tf="first_name"),
+             tf="first_name", tf_min=TF_MIN_NAME),
         when(_NAME_SWAP, "first and last name swapped"),
         when("first_name_canon_l = first_name_canon_r", "diminutive of the same name",
-             tf="first_name"),
+             tf="first_name", tf_min=TF_MIN_NAME),
         when("first_name_skel_l || 'a' = first_name_skel_r OR first_name_skel_r || 'a' = first_name_skel_l",
              "same name, other gender form (Aleksandr / Aleksandra)"),
         when(f"{{jw}}(first_name_l, first_name_r) >= {JW_FIRST} AND NOT {_both_known('first_name_known')}",
@@ -208,7 +225,7 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
     ComparisonSpec("middle_name", "Middle name / patronymic", (
         null("(middle_name_skel_l IS NULL AND middle_initial_l IS NULL) OR "
              "(middle_name_skel_r IS NULL AND middle_initial_r IS NULL)"),
-        exact("middle_name_skel", "same patronymic"),
+        exact("middle_name_skel", "same patronymic", tf_min=TF_MIN_NAME),
         when("middle_name_stem_l = middle_name_stem_r",
              "same father's name, other gender form"),
         when(f"{{jw}}(middle_name_l, middle_name_r) >= {JW_MIDDLE}", "patronymic typo"),
@@ -259,7 +276,8 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
         # AND no contacts) is far below the chance of a surname agreement, the adjustment's base
         when(f"({_SAME_SURNAME}) AND ({_NO_PHONE}) AND ({_NO_ADDRESS})",
              "same surname, contacts unknown"),
-        when(f"{_SAME_SURNAME}", "same surname, contacts differ", tf="last_name", tf_own_u=True),
+        when(f"{_SAME_SURNAME}", "same surname, contacts differ", tf="last_name", tf_own_u=True,
+             tf_min=TF_MIN_SURNAME),
         when(f"{_RELATED_SURNAME}", "related surname, no shared contact"),
         when(f"{_BUILDING}", "other or unknown surname, same building"),
         when("postcode_l = postcode_r", "same postcode only"),

@@ -15,7 +15,11 @@ names                   qc_name <= 2. A qc 2 name (single token, initials only, 
                         missing ones are null. Single letters are initials, never full names.
 gender                  qc_gender <= 1 (qc 2 = the source gender contradicts the name), and not
                         read from the first name (the first-name comparison has that already).
-birth date              qc_birth_date <= 1 (qc 2 = implausible age, e.g. 1900-01-01 fillers).
+birth date              qc_birth_date <= 2 in the match frame: a qc 2 date (implausible age,
+                        e.g. 1908 or a 1900-01-01 filler) is still what the source holds, so two
+                        records agreeing on it is evidence (a filler shared by many records
+                        weighs little through term frequencies). Vetoes (cluster_records) use
+                        qc <= 1 only.
 phones                  qc_phone <= 2 (qc 2 numbers are real numbers of unusual ranges); a phone
                         shared by many records is excluded later by the block-size guard and
                         the phone levels, not here.
@@ -23,7 +27,10 @@ e-mail                  qc_email <= 1. qc 2 is a role or test-like mailbox (info
                         colleagues share: never identity evidence.
 address                 qc_address <= 2 (qc 2 = parts conflict or unparsed remainder; the parts
                         that were read are kept, a key needs city, street and house).
-national id             qc_national_id <= 1 (qc 2 = implausible passport series: likely mistyped).
+national id             qc_national_id <= 2 in the match frame (qc 2 = implausible passport series,
+                        or an id of an unknown type): two equal ids are strong evidence even
+                        when the value looks odd. Vetoes (cluster_records ``national_id``)
+                        use qc <= 1 only; ``id_key`` (any qc <= 2) only waives vetoes.
 tax id                  qc_tax_id == 0 and 12 digits: a personal INN. A 10-digit INN belongs to
                         a company and is shared by all its contacts: never identity evidence.
 ======================  =========================================================================
@@ -67,8 +74,8 @@ MATCH_COLUMNS: tuple[str, ...] = (
 
 #: Columns of :func:`cluster_records`, in order.
 CLUSTER_RECORD_COLUMNS: tuple[str, ...] = (
-    "record_key", "birth_date", "gender", "national_id", "personal_tax_id",
-    "first_name_key", "last_name_key", "middle_name_key",
+    "record_key", "birth_date", "gender", "national_id", "national_id_type", "personal_tax_id",
+    "id_key", "first_name_key", "last_name_key", "middle_name_key",
 )
 
 _CLEANSE_DATA = Path(__file__).resolve().parent.parent / "cleanse" / "data"
@@ -227,6 +234,14 @@ def patronymic_stem(skel: str | None) -> str | None:
         if skel.endswith(ending) and len(skel) - len(ending) >= 2:
             return skel[: -len(ending)]
     return skel
+
+
+def national_id_key(value: object) -> str | None:
+    """Matching key of a national id: ASCII letters and digits, upper case ("4526 244253" ->
+    "4526244253"); None when nothing is left."""
+    if not isinstance(value, str):
+        return None
+    return re.sub(r"[^0-9A-Za-z]", "", value).upper() or None
 
 
 def swap_day_month(iso: str | None) -> str | None:
@@ -441,7 +456,7 @@ def match_frame(cleansed: pd.DataFrame) -> pd.DataFrame:
     out["gender"] = _mask(gender, _ok(df, "qc_gender", 1) & gender.isin(["M", "F"]) & ~from_first)
 
     # ---- birth date --------------------------------------------------------------------
-    dob = _mask(_iso_dates(_col(df, "birth_date")), _ok(df, "qc_birth_date", 1))
+    dob = _mask(_iso_dates(_col(df, "birth_date")), _ok(df, "qc_birth_date", 2))
     out["dob"] = dob
     out["dob_swapped"] = _map(dob, swap_day_month)
     out["birth_year"] = _map(dob, lambda s: s[:4])
@@ -484,8 +499,8 @@ def match_frame(cleansed: pd.DataFrame) -> pd.DataFrame:
                                     have & flat.notna())
 
     # ---- identifiers -------------------------------------------------------------------
-    nid = _mask(_col(df, "national_id"), _ok(df, "qc_national_id", 1))
-    out["national_id"] = _map(nid, lambda s: re.sub(r"[^0-9A-Za-z]", "", s).upper() or None)
+    nid = _mask(_col(df, "national_id"), _ok(df, "qc_national_id", 2))
+    out["national_id"] = _map(nid, national_id_key)
     tax = _mask(_col(df, "tax_id"), _ok(df, "qc_tax_id", 0))
     out["personal_tax_id"] = _map(tax, lambda s: s if len(s) == 12 and s.isdigit() else None)
 
@@ -531,11 +546,14 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
 
     Guarantees: one row per input row, same order; ``birth_date`` (date32-compatible
     datetime.date) null unless qc_birth_date <= 1; ``gender`` null unless qc_gender <= 1 and the
-    gender does not come from a unisex first name (see :func:`unisex_first_names`);
-    ``national_id`` null unless qc <= 1; ``personal_tax_id`` only for a valid 12-digit INN;
-    name keys are cross-script skeletons (initials are dropped: they are not names).
-    ``frame`` may be the :func:`match_frame` of the same ``cleansed`` (same row order), to
-    save computing it twice.
+    gender was recorded by the source or read from the patronymic or surname -- never one read
+    from the first name (Чулпан, Ануш, Nikola are read wrongly; a first-name difference is the
+    first-name check's business); ``national_id`` (+ ``national_id_type``) null unless qc <= 1;
+    ``personal_tax_id`` only for a valid 12-digit INN; ``id_key`` is ``<type>:<id>`` of the
+    national id with qc <= 2 (an odd-looking id is still the same document when equal: it only
+    waives birth-date and gender vetoes, see clustering); name keys are cross-script
+    skeletons (initials are dropped: they are not names). ``frame`` may be the
+    :func:`match_frame` of the same ``cleansed`` (same row order), to save computing it twice.
     """
     mf = frame if frame is not None else match_frame(cleansed)
     if len(mf) != len(cleansed):
@@ -547,13 +565,18 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
     bd_dates = pd.to_datetime(bd, errors="coerce")
     birth = [ts.date() if ok and not pd.isna(ts) else None for ok, ts in zip(bd_ok, bd_dates)]
 
-    unisex = unisex_first_names(cleansed)
     src = _col(cleansed, "gender_source").to_numpy()
-    fs = _col(cleansed, "first_name_skel").to_numpy()
     raw_gender = _col(cleansed, "gender")
     trusted = (_ok(cleansed, "qc_gender", 1) & raw_gender.isin(["M", "F"])).to_numpy()
-    gender = [g if ok and not (s == "first_name" and f in unisex) else None
-              for g, ok, s, f in zip(raw_gender.to_numpy(), trusted, src, fs)]
+    gender = [g if ok and s != "first_name" else None
+              for g, ok, s in zip(raw_gender.to_numpy(), trusted, src)]
+
+    nid_ok = _ok(cleansed, "qc_national_id", 1).to_numpy()
+    nid_type = _col(cleansed, "national_id_type").to_numpy()
+    nid_any = mf["national_id"].to_numpy()
+    valid_id = [v if ok else None for v, ok in zip(nid_any, nid_ok)]
+    valid_type = [t if v is not None else None for t, v in zip(nid_type, valid_id)]
+    id_key = [f"{t or ''}:{v}" if v is not None else None for t, v in zip(nid_type, nid_any)]
 
     def obj(values: Any) -> pd.Series:
         arr = np.empty(n, dtype=object)
@@ -564,8 +587,10 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
         "record_key": obj(mf["unique_id"]),
         "birth_date": obj(birth),
         "gender": obj(gender),
-        "national_id": obj(mf["national_id"]),
+        "national_id": obj(valid_id),
+        "national_id_type": obj(valid_type),
         "personal_tax_id": obj(mf["personal_tax_id"]),
+        "id_key": obj(id_key),
         "first_name_key": obj(mf["first_name_canon"]),
         "last_name_key": obj(mf["last_name_skel"]),
         "middle_name_key": obj(mf["middle_name_skel"]),

@@ -13,11 +13,12 @@ from time import perf_counter
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from pipelines import io
 from pipelines.config import load_config
 from pipelines.match import clustering, features, model, review, stable_ids
-from pipelines.schema import CROSSWALK, GOLDEN_ID_HISTORY
+from pipelines.schema import CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_ID_HISTORY
 
 MODEL_FILE = "match_model.json"
 CROSSWALK_FILE = "crosswalk.parquet"
@@ -25,18 +26,42 @@ PAIRS_FILE = "pairs.parquet"
 REVIEW_FILE = "review_queue.parquet"
 HISTORY_FILE = "golden_id_history.parquet"
 
-#: Cleansed columns the match stage never needs (large free text).
-_SKIP = {"raw", "extra", "issues"}
+#: Cleansed columns the match features are built from (tests check that nothing else is read).
+FEATURE_INPUTS: tuple[str, ...] = (
+    "record_key", "source", "source_id",
+    "last_name", "first_name", "middle_name", "last_name_lat", "first_name_lat", "middle_name_lat",
+    "last_name_skel", "first_name_skel", "first_name_canonical_skel", "qc_name",
+    "gender", "gender_source", "qc_gender", "birth_date", "qc_birth_date",
+    "phone", "phones", "qc_phone", "email", "emails", "email_suggestion", "qc_email",
+    "postcode", "city", "street", "house", "flat", "qc_address",
+    "tax_id", "qc_tax_id", "national_id", "national_id_type", "qc_national_id",
+)
+#: Records per chunk when building features (row-local, so chunking changes nothing but memory).
+FEATURE_CHUNK_ROWS = 200_000
 
 
-def _read_cleansed(paths: list[str]) -> pd.DataFrame:
-    frames = [io.read_frame(Path(p), columns=[c for c in io.parquet_columns(Path(p)) if c not in _SKIP])
-              for p in paths]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return io.read_frame(Path(paths[0]), columns=[c for c in io.parquet_columns(Path(paths[0]))
-                                                       if c not in _SKIP]) if paths else pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+def build_features(paths: list[Path], chunk_rows: int = FEATURE_CHUNK_ROWS) -> tuple[pa.Table, pd.DataFrame,
+                                                                                     pd.DataFrame]:
+    """Match frame (Arrow), clustering records and record keys of cleansed files, chunk by chunk.
+
+    Only :data:`FEATURE_INPUTS` are read, a chunk at a time: at 1.75M records reading every
+    cleansed column as Python objects took 6 GB, chunks keep it to one chunk's worth.
+    """
+    frames: list[pa.Table] = []
+    records: list[pd.DataFrame] = []
+    keys: list[pd.DataFrame] = []
+    for cleansed in io.iter_frames(paths, list(FEATURE_INPUTS), chunk_rows):
+        frame = features.match_frame(cleansed)
+        records.append(features.cluster_records(cleansed, frame=frame))
+        keys.append(cleansed[["source", "source_id", "record_key"]])
+        frames.append(pa.Table.from_pandas(frame, preserve_index=False))
+    if not frames:  # no records at all: the shapes of an empty input
+        empty = io.empty_frame(pa.schema([CLEANSED_CUSTOMERS.field(c) for c in FEATURE_INPUTS]))
+        frame = features.match_frame(empty)
+        return (pa.Table.from_pandas(frame, preserve_index=False), features.cluster_records(empty, frame=frame),
+                empty[["source", "source_id", "record_key"]])
+    return (pa.concat_tables(frames, promote_options="permissive"), pd.concat(records, ignore_index=True),
+            pd.concat(keys, ignore_index=True))
 
 
 def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_id: str) -> dict[str, Any]:
@@ -50,18 +75,14 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
     out = Path(run_folder) / "match"
     timings: dict[str, float] = {}
     t0 = perf_counter()
-    cleansed = _read_cleansed(cleansed_paths)
-    frame = features.match_frame(cleansed)
-    records = features.cluster_records(cleansed, frame=frame)
-    keys = cleansed[["source", "source_id", "record_key"]].copy()
-    del cleansed
+    frame, records, keys = build_features([Path(p) for p in cleansed_paths])
     timings["features"] = perf_counter() - t0
 
     t0 = perf_counter()
     if config.model_path is not None:
         model_json, model_source = io.read_json(config.model_path), "saved"
-    elif len(frame) < model.MIN_TRAIN_RECORDS:
-        model_json, model_source = model.for_small_input(io.read_json(model.BUNDLED_MODEL), len(frame)), "bundled"
+    elif frame.num_rows < model.MIN_TRAIN_RECORDS:
+        model_json, model_source = model.for_small_input(io.read_json(model.BUNDLED_MODEL), frame.num_rows), "bundled"
     else:
         model_json = model.train(frame, max_pairs=settings.max_pairs, seed=settings.seed, engine=settings.engine,
                                  max_block_size=settings.max_block_size)
@@ -83,7 +104,7 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
     previous_history = config.out_dir / HISTORY_FILE
     ids, history = stable_ids.assign_golden_ids(
         assignments,
-        io.read_frame(previous) if previous.exists() else None,
+        io.read_frame(previous, columns=["record_key", "golden_id"]) if previous.exists() else None,
         io.read_frame(previous_history) if previous_history.exists() else None,
         run_id=run_id,
     )

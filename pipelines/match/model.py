@@ -136,7 +136,8 @@ def _check_engine(engine: str) -> str:
 
 
 def _db_api(engine: str) -> Any:
-    """A fresh Splink database API for ``engine`` (DuckDB: in-memory, 2 threads)."""
+    """A fresh Splink database API for ``engine`` (DuckDB: in-memory, 2 threads; Spark: the
+    process's shared session, see :mod:`pipelines.match.engines`)."""
     _check_engine(engine)
     if engine == "duckdb":
         import duckdb
@@ -146,17 +147,18 @@ def _db_api(engine: str) -> Any:
         con.execute(f"SET threads = {DUCKDB_THREADS}")
         con.execute("SET preserve_insertion_order = false")
         return DuckDBAPI(connection=con)
-    try:
-        from pyspark.sql import SparkSession
-        from splink import SparkAPI
-    except ImportError as exc:  # pragma: no cover - depends on the optional extra
-        raise RuntimeError("match engine 'spark' needs pyspark (and Java 17)") from exc
-    spark = (SparkSession.builder.master("local[2]").appName("golden-hub-match")
-             .config("spark.sql.shuffle.partitions", "8").getOrCreate())
-    return SparkAPI(spark_session=spark)
+    from pipelines.match import engines
+
+    return engines.spark_api()
 
 
 def _close(db_api: Any) -> None:
+    if getattr(db_api, "sql_dialect", None) is not None and \
+            db_api.sql_dialect.sql_dialect_str == "spark":
+        from pipelines.match import engines
+
+        engines.close_spark(db_api)
+        return
     con = getattr(db_api, "_con", None)
     if con is not None:
         try:
@@ -168,7 +170,9 @@ def _close(db_api: Any) -> None:
 def _register(db_api: Any, table: pa.Table, engine: str) -> Any:
     if engine == "duckdb":
         return db_api.register(table)
-    return db_api.register(table.to_pandas())
+    from pipelines.match import engines
+
+    return engines.register_spark(db_api, table)
 
 
 class _Capture(logging.Handler):

@@ -30,19 +30,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-QUEUE_KEY_COLUMNS: tuple[str, ...] = (
-    "record_key_l", "record_key_r", "golden_id_l", "golden_id_r", "match_probability",
-    "match_weight",
-)
+from pipelines.schema import REVIEW_KEY_COLUMNS, REVIEW_TAIL_COLUMNS
+
+QUEUE_KEY_COLUMNS = REVIEW_KEY_COLUMNS
 #: Columns after the ``mw_*`` columns.
-QUEUE_TAIL_COLUMNS: tuple[str, ...] = ("reason", "impact", "decision")
+QUEUE_TAIL_COLUMNS = REVIEW_TAIL_COLUMNS
 GREY_ZONE = "grey_zone"
 #: Veto reason of a steward's cannot-link (clustering.CANNOT_LINK; not imported to keep the
 #: modules independent).
 CANNOT_LINK = "cannot_link"
 VETO_PREFIX = "veto:"
 DECISIONS: tuple[str, ...] = ("match", "no_match")
-DECISION_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "decision", "decided_at", "note")
 LINK_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r")
 
 _ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -244,7 +242,7 @@ def decisions_to_links(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         if value is None:
             continue
         where = f"decision row {n} ({_show(kl)} / {_show(kr)})"
-        norm = _DECISION_ALIASES.get(" ".join(value.lower().split()))
+        norm = normalise_decision(value)
         if norm is None:
             raise ValueError(f"{where}: unknown decision {value!r}; expected 'match' or 'no_match'")
         a, b = _blank(kl), _blank(kr)
@@ -262,6 +260,13 @@ def decisions_to_links(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     must = latest.loc[latest["decision"] == "match", ["record_key_l", "record_key_r"]]
     cannot = latest.loc[latest["decision"] == "no_match", ["record_key_l", "record_key_r"]]
     return _links(must.itertuples(index=False)), _links(cannot.itertuples(index=False))
+
+
+def normalise_decision(value: Any) -> str | None:
+    """``match`` / ``no_match`` for a steward's spelling of them (case, spaces, ``no-match``);
+    None for anything else, blank included."""
+    text = _blank(value)
+    return None if text is None else _DECISION_ALIASES.get(" ".join(text.lower().split()))
 
 
 def _links(rows: Any) -> pd.DataFrame:

@@ -12,13 +12,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-DECISIONS = ("match", "no_match")
+from pipelines.match.review import decisions_to_links, normalise_decision
+from pipelines.schema import DECISION_COLUMNS
 
 #: Record attributes shown side by side for each pair (what a steward needs to decide).
 SHEET_FIELDS: tuple[str, ...] = ("last_name", "first_name", "middle_name", "birth_date", "gender", "phone",
                                  "email", "postcode", "city", "street", "house", "flat", "national_id")
-
-_DECISION_COLUMNS = ["record_key_l", "record_key_r", "decision", "decided_at", "note"]
 
 
 class DecisionError(ValueError):
@@ -53,36 +52,37 @@ def merge_decisions(existing: pd.DataFrame, sheet: pd.DataFrame, decided_at: str
                     known_keys: Iterable[str] | None = None) -> tuple[pd.DataFrame, int]:
     """Decisions file after applying a filled sheet; also how many decisions were new.
 
-    Rows with a blank decision are skipped. A decision other than ``match`` / ``no_match``,
-    a pair of a record with itself, or (when ``known_keys`` is given) a record key the hub
-    does not know raises :class:`DecisionError` naming the sheet row (1 = first data row).
-    Pairs are stored with the smaller key on the left; the newest decision per pair wins.
+    Rows with a blank decision are skipped. The sheet is checked as later runs will read it
+    (:func:`pipelines.match.review.decisions_to_links`): an unknown decision, a blank key or
+    a record paired with itself raises :class:`DecisionError` naming the sheet row (1 = first
+    data row); so does (when ``known_keys`` is given) a record key the hub does not know.
+    Decisions are stored as ``match`` / ``no_match`` with the smaller key on the left; the
+    newest decision per pair wins.
     """
-    for column in ("record_key_l", "record_key_r", "decision"):
+    columns = list(DECISION_COLUMNS)
+    for column in columns[:3]:
         if column not in sheet.columns:
             raise DecisionError(f"the sheet has no column {column!r}")
+    try:
+        decisions_to_links(sheet[columns[:3]])
+    except ValueError as exc:
+        raise DecisionError(str(exc)) from None
     known = set(known_keys) if known_keys is not None else None
+    notes = sheet["note"] if "note" in sheet.columns else pd.Series([None] * len(sheet), dtype=object)
     rows = []
-    for i, (left, right, decision, note) in enumerate(zip(
-            sheet["record_key_l"], sheet["record_key_r"], sheet["decision"],
-            sheet["note"] if "note" in sheet.columns else [None] * len(sheet)), start=1):
-        value = "" if decision is None or pd.isna(decision) else str(decision).strip().lower()
-        if not value:
+    for i, (left, right, decision, note) in enumerate(zip(sheet["record_key_l"], sheet["record_key_r"],
+                                                          sheet["decision"], notes), start=1):
+        value = normalise_decision(decision)
+        if value is None:
             continue
-        if value not in DECISIONS:
-            raise DecisionError(f"row {i}: decision {decision!r} is not one of: {', '.join(DECISIONS)}")
         left, right = str(left).strip(), str(right).strip()
-        if left == right:
-            raise DecisionError(f"row {i}: a record cannot be paired with itself ({left})")
-        if known is not None:
-            unknown = [k for k in (left, right) if k not in known]
-            if unknown:
-                raise DecisionError(f"row {i}: record {unknown[0]} is not in the published hub")
-        left, right = min(left, right), max(left, right)
+        unknown = [k for k in (left, right) if known is not None and k not in known]
+        if unknown:
+            raise DecisionError(f"decision row {i}: record {unknown[0]} is not in the published hub")
         text = None if note is None or pd.isna(note) or not str(note).strip() else str(note).strip()
-        rows.append({"record_key_l": left, "record_key_r": right, "decision": value, "decided_at": decided_at,
-                     "note": text})
-    new = pd.DataFrame(rows, columns=_DECISION_COLUMNS, dtype="object")
-    merged = pd.concat([existing[_DECISION_COLUMNS].astype("object"), new], ignore_index=True)
+        rows.append({"record_key_l": min(left, right), "record_key_r": max(left, right), "decision": value,
+                     "decided_at": decided_at, "note": text})
+    new = pd.DataFrame(rows, columns=columns, dtype="object")
+    merged = pd.concat([existing[columns].astype("object"), new], ignore_index=True)
     merged = merged.drop_duplicates(["record_key_l", "record_key_r"], keep="last")
     return merged.reset_index(drop=True), len(new)

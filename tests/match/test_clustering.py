@@ -23,10 +23,10 @@ D = dt.date
 
 def R(first: str | None = None, last: str | None = None, middle: str | None = None, *,
       bd: Any = None, g: str | None = None, nid: str | None = None, nid_type: str | None = None,
-      tax: str | None = None) -> dict[str, Any]:
+      tax: str | None = None, idk: str | None = None) -> dict[str, Any]:
     return {"first_name_key": first, "last_name_key": last, "middle_name_key": middle,
             "birth_date": bd, "gender": g, "national_id": nid, "national_id_type": nid_type,
-            "personal_tax_id": tax}
+            "personal_tax_id": tax, "id_key": idk}
 
 
 # (left, right, expected conflict kinds) -- written from the domain, not from the code
@@ -37,7 +37,45 @@ CONFLICT_CASES: list[tuple[dict, dict, tuple[str, ...]]] = [
     (R("ivan", "ivanov", bd=D(1985, 3, 12)), R("ivan", "ivanov", bd=D(1987, 6, 1)), ("birth_date",)),
     (R("ivan", "ivanov", bd=D(1985, 3, 12)), R("ivan", "ivanov"), ()),  # one unknown
     (R("olga", "petrova", bd=D(1985, 3, 25)), R("olga", "petrova", bd=D(1985, 3, 26)), ("birth_date",)),
-    (R("olga", "petrova", bd=D(1986, 9, 4)), R("olga", "petrova", bd=D(1968, 9, 4)), ("birth_date",)),
+    # adjacent digits of the year swapped while typing: the same date
+    (R("olga", "petrova", bd=D(1986, 9, 4)), R("olga", "petrova", bd=D(1968, 9, 4)), ()),
+    (R("emma", "larsen", bd=D(1979, 11, 2)), R("emma", "larsen", bd=D(1997, 11, 2)), ()),
+    (R("anna", "kim", bd=D(2001, 3, 5)), R("anna", "kim", bd=D(2010, 3, 5)), ()),
+    (R("iurii", "gagarin", bd=D(1986, 4, 12)), R("iurii", "gagarin", bd=D(1968, 12, 4)), ()),  # both slips
+    (R("olga", "petrova", bd=D(1986, 9, 4)), R("olga", "petrova", bd=D(1968, 9, 5)), ("birth_date",)),
+    (R("olga", "petrova", bd=D(1986, 9, 4)), R("olga", "petrova", bd=D(1989, 9, 4)), ("birth_date",)),
+    (R("olga", "petrova", bd=D(1986, 9, 4)), R("olga", "petrova", bd=D(1968, 4, 8)), ("birth_date",)),
+    (R("petr", "sidorov", bd=D(1955, 1, 1)), R("petr", "sidorov", bd=D(1955, 1, 1)), ()),  # 55 / 55
+    # a shared identifier (same document, same personal INN) waives birth date and gender
+    (R("ivan", "ivanov", bd=D(1985, 3, 12), g="M", nid="4509123456", nid_type="passport_ru",
+       idk="passport_ru:4509123456"),
+     R("ivan", "ivanov", bd=D(1985, 3, 21), g="F", nid="4509123456", nid_type="passport_ru",
+       idk="passport_ru:4509123456"), ()),
+    (R("jack", "webb", bd=D(1934, 2, 3), idk="other:1804974"),
+     R("jack", "webb", bd=D(1943, 7, 3), idk="other:1804974"), ()),  # FEBRL-style social security no.
+    (R("chulpan", "hamatova", g="F", tax="165004785313"), R("chulpan", "hamatova", g="M", tax="165004785313"), ()),
+    (R("jack", "webb", bd=D(1934, 2, 3), idk="other:1804974"),
+     R("jack", "webb", bd=D(1943, 7, 3), idk="other:1804975"), ("birth_date",)),  # different ids: no waiver
+    (R("jack", "webb", bd=D(1934, 2, 3), idk="other:1804974"),
+     R("jack", "webb", bd=D(1943, 7, 3), idk="snils:1804974"), ("birth_date",)),  # other id type
+    (R("ivan", "ivanov", bd=D(1985, 3, 12), tax="7707083893"),
+     R("ivan", "ivanov", bd=D(1975, 3, 12), tax="7707083893"), ("birth_date",)),  # employer's INN
+    # names are waived only with the shared identifier AND the same birth date
+    (R("maria", "ivanova", bd=D(1960, 1, 1), idk="passport_ru:4509123456"),
+     R("daria", "ivanova", bd=D(1990, 1, 1), idk="passport_ru:4509123456"),
+     ("first_name",)),  # a parent's passport on a child's record: the dates are waived, not the names
+    (R("maria", "ivanova", idk="passport_ru:4509123456"),
+     R("daria", "ivanova", idk="passport_ru:4509123456"), ("first_name",)),  # no dates to agree
+    (R("kiera", "everett", bd=D(1937, 10, 21), idk="other:2315324"),
+     R("kira", "everett", bd=D(1937, 10, 21), idk="other:2315324"), ()),  # typo in a short name
+    (R("harrison", "capurso", bd=D(1951, 2, 3), idk="other:4086030"),
+     R("ruby", "capurso", bd=D(1951, 3, 2), idk="other:4086030"), ()),
+    (R("elena", "sokolova", "petrovna", bd=D(1979, 6, 1), tax="500100732259"),
+     R("tktif", "sokolova", "gtnhjdyf", bd=D(1979, 6, 1), tax="500100732259"), ()),  # wrong keyboard layout
+    (R("maria", "ivanova", "petrovna", bd=D(2001, 5, 5), idk=":4509123456"),
+     R("daria", "ivanova", "petrovna", bd=D(2001, 5, 5)), ("first_name",)),  # twins: one id only
+    (R("maria", "ivanova", "petrovna", bd=D(2001, 5, 5), idk=":4509123456"),
+     R("daria", "ivanova", "petrovna", bd=D(2001, 5, 5), idk=":4509654321"), ("first_name",)),
     (R("anna", bd="1990-01-02"), R("anna", bd="1990-02-01"), ()),  # ISO strings, swap
     (R("anna", bd=pd.Timestamp("1990-01-02")), R("anna", bd=D(1990, 1, 2)), ()),
     (R("anna", bd=np.datetime64("2001-07-30")), R("anna", bd=D(2001, 7, 31)), ("birth_date",)),
@@ -266,7 +304,7 @@ def test_inputs_not_mutated_and_pair_conflicts() -> None:
 
 FIRSTS = [None, "ivan", "i", "maria", "daria", "aleksandr", "aleksandra"]
 MIDDLES = [None, "petrovic", "ivanovic", "p"]
-DATES = [None, D(1980, 1, 2), D(1980, 2, 1), D(1991, 7, 7)]
+DATES = [None, D(1980, 1, 2), D(1980, 2, 1), D(1991, 7, 7), D(1908, 1, 2)]
 GENDERS = [None, "M", "F"]
 PROBS = [0.3, 0.9, 0.93, 0.95, 0.99, 1.0]
 
@@ -276,6 +314,7 @@ record_st = st.fixed_dictionaries({
     "gender": st.sampled_from(GENDERS),
     "national_id": st.sampled_from([None, None, "4509123456", "4511654321"]),
     "personal_tax_id": st.sampled_from([None, None, "500100732259", "772801563204", "7707083893"]),
+    "id_key": st.sampled_from([None, None, ":4509123456", "other:1804974"]),
 })
 
 

@@ -185,7 +185,10 @@ def test_birth_date_forms_and_qc():
     assert (r.dob, r.dob_swapped, r.birth_year, r.birth_ym, r.birth_md) == (
         "1985-03-04", "1985-04-03", "1985", "1985-03", "03-04")
     assert r.dob_days == (dt.date(1985, 3, 4) - dt.date(1970, 1, 1)).days
-    assert one(birth_date=dt.date(1900, 1, 1), qc_birth_date=2).dob is None  # implausible age
+    # an implausible age (1908, a 1900-01-01 filler) is still what the source holds: evidence
+    # when equal (term frequencies weigh fillers down), never a veto (cluster_records)
+    assert one(birth_date=dt.date(1908, 4, 19), qc_birth_date=2).dob == "1908-04-19"
+    assert one(birth_date=None, qc_birth_date=3).dob is None
 
 
 def test_phones_valid_e164_distinct_and_never_empty():
@@ -212,9 +215,11 @@ def test_company_inn_is_never_a_personal_id():
     assert one(tax_id="774750787364", qc_tax_id=3).personal_tax_id is None
 
 
-def test_national_id_needs_qc_at_most_one():
+def test_national_id_odd_values_are_still_evidence():
     assert one(national_id="4526 244253", qc_national_id=0).national_id == "4526244253"
-    assert one(national_id="9487909168", qc_national_id=2).national_id is None
+    assert one(national_id="9487909168", qc_national_id=2).national_id == "9487909168"
+    assert one(national_id="123-45-6789", qc_national_id=2).national_id == "123456789"
+    assert one(national_id="ab 12", qc_national_id=3).national_id is None
 
 
 def test_address_keys():
@@ -254,11 +259,42 @@ def test_cluster_records_contract():
     )
     cr = F.cluster_records(df)
     assert list(cr.columns) == list(F.CLUSTER_RECORD_COLUMNS)
-    assert cr.loc[0, "gender"] is None          # Саша is unisex: a guess from it is no evidence
+    assert cr.loc[0, "gender"] is None          # read from the first name: never a veto
     assert cr.loc[1, "gender"] == "F"
     assert cr.loc[0, "birth_date"] == dt.date(1980, 1, 2) and cr.loc[1, "birth_date"] is None
     assert cr.loc[0, "national_id"] == "4526244253" and cr.loc[1, "personal_tax_id"] is None
     assert cr.loc[1, "middle_name_key"] == "ivanovna" and cr.loc[0, "first_name_key"] == "aleksandr"
+    assert cr.loc[0, "id_key"] == ":4526244253" and cr.loc[1, "id_key"] is None
+
+
+@pytest.mark.parametrize(("row", "gender", "birth", "national_id", "id_key"), [
+    # gender read from a first name is no veto (Чулпан, Ануш, Nikola are misread), the others are
+    ({"first_name": "Чулпан", "gender": "M", "gender_source": "first_name", "qc_gender": 1},
+     None, None, None, None),
+    ({"first_name": "Nikola", "gender": "F", "gender_source": "first_name", "qc_gender": 1},
+     None, None, None, None),
+    ({"last_name": "Смирнова", "gender": "F", "gender_source": "surname", "qc_gender": 1}, "F", None, None, None),
+    ({"middle_name": "Петровна", "gender": "F", "gender_source": "patronymic", "qc_gender": 1},
+     "F", None, None, None),
+    ({"gender": "M", "gender_source": "source", "qc_gender": 0}, "M", None, None, None),
+    ({"gender": "M", "gender_source": "source", "qc_gender": 2}, None, None, None, None),
+    # a qc 2 birth date is evidence in the match frame but never a veto
+    ({"birth_date": dt.date(1908, 11, 28), "qc_birth_date": 2}, None, None, None, None),
+    ({"birth_date": dt.date(1956, 4, 9), "qc_birth_date": 0}, None, dt.date(1956, 4, 9), None, None),
+    # national ids: valid ones veto and waive; odd ones (qc 2) only waive
+    ({"national_id": "4509 123456", "national_id_type": "passport_ru", "qc_national_id": 0},
+     None, None, "4509123456", "passport_ru:4509123456"),
+    ({"national_id": "1804974", "national_id_type": "other", "qc_national_id": 2},
+     None, None, None, "other:1804974"),
+    ({"national_id": "0000 000000", "national_id_type": "passport_ru", "qc_national_id": 3},
+     None, None, None, None),
+])
+def test_cluster_records_trust_table(row, gender, birth, national_id, id_key):
+    cr = F.cluster_records(frame({"source_id": "1", **row}))
+    assert cr.loc[0, "gender"] == gender
+    assert cr.loc[0, "birth_date"] == birth
+    assert cr.loc[0, "national_id"] == national_id
+    assert cr.loc[0, "id_key"] == id_key
 
 
 def test_unisex_names_found_in_the_data():

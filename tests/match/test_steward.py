@@ -41,6 +41,7 @@ def sheet(rows: list[tuple[str, str, str | None]]) -> pd.DataFrame:
     [
         ([("crm:1", "web:5", "match")], [("crm:1", "web:5", "match")]),
         ([("web:5", "crm:1", " MATCH ")], [("crm:1", "web:5", "match")]),  # ordered, normalised
+        ([("crm:1", "web:5", "No-Match")], [("crm:1", "web:5", "no_match")]),
         ([("crm:1", "web:5", "")], []),  # undecided rows are skipped
         ([("crm:1", "web:5", None)], []),
         ([("crm:1", "web:5", "match"), ("web:5", "crm:1", "no_match")], [("crm:1", "web:5", "no_match")]),
@@ -66,9 +67,11 @@ def test_newer_decision_replaces_an_older_one_for_the_same_pair() -> None:
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ([("crm:1", "web:5", "yes")], "row 1: decision 'yes' is not one of: match, no_match"),
-        ([("crm:1", "web:5", ""), ("crm:1", "crm:1", "match")], "row 2: a record cannot be paired with itself"),
-        ([("crm:1", "web:99", "match")], "row 1: record web:99 is not in the published hub"),
+        ([("crm:1", "web:5", "yes")], "decision row 1 ('crm:1' / 'web:5'): unknown decision 'yes'"),
+        ([("crm:1", "web:5", ""), ("crm:1", "crm:1", "match")],
+         "decision row 2 ('crm:1' / 'crm:1'): a record cannot be paired with itself"),
+        ([("crm:1", "web:99", "match")], "decision row 1: record web:99 is not in the published hub"),
+        ([("crm:1", "", "match")], "decision row 1 ('crm:1' / <blank>): both record keys are required"),
     ],
 )
 def test_bad_sheets_fail_with_a_line_naming_the_row(rows: list, message: str) -> None:
