@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         "peak_rss_mib": round(_peak_mib(), 1),
         "u_max_pairs": train_report.u_max_pairs,
         "prior": train_report.prior,
+        "prior_rules_recall": train_report.prior_rules_recall,
         "candidate_pairs": score_report.candidate_pairs,
         "pairs_above_pairs_threshold": score_report.pairs_returned,
         "blocking_recall": {k: (round(v, 5) if isinstance(v, float) else v)
@@ -141,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if args.model_out:
         with open(args.model_out, "w", encoding="utf-8") as f:
             json.dump(trained, f, indent=2)
-    print(f"records {result['records']:,}; peak RSS {result['peak_rss_mib']:.0f} MiB")
+    print(f"records {result['records']:,}; peak RSS {result['peak_rss_mib']:.0f} MiB; prior {result['prior']:.3g} "
+          f"(deterministic rules' estimated recall {result['prior_rules_recall']})")
     print("seconds:", result["seconds"], "train:", train_report.seconds, "score:", score_report.seconds)
     br = result["blocking_recall"]
     print(f"blocking: {score_report.candidate_pairs:,} candidate pairs, recall {br['recall']:.4f} "

@@ -9,8 +9,10 @@ cluster threshold) of the engines.
     python -m benchmarks.match_spark --cleansed '/tmp/mh/cleansed/*.parquet' \
         [--model pipelines/match/data/default_model.json] [--train] [--json out.json]
 
-Without ``--model`` the bundled model is used (trained on the 100k demo). ``--train`` also
-trains a model with each engine (the DuckDB-trained one is then used for scoring).
+Without ``--model`` the bundled model is used (trained on the 100k demo); both engines score
+with that same model. ``--train`` also trains a model with each engine (timed; the two models'
+prior, m and u are compared: u comes from each engine's own random pair sample, so they are
+close, not equal).
 Spark options come from the environment (pipelines.match.engines: GOLDEN_HUB_SPARK_*).
 """
 
@@ -160,6 +162,45 @@ def compare_pairs(a: pa.Table, b: pa.Table, tol: float = 1e-9) -> dict[str, Any]
     return out
 
 
+def pair_differences(a: pa.Table, b: pa.Table, limit: int = 20) -> list[dict[str, Any]]:
+    """The pairs that differ (only in one table, or another level), for the report."""
+    key = ["record_key_l", "record_key_r"]
+    da, db = a.to_pandas(), b.to_pandas()
+    merged = da.merge(db, on=key, how="outer", suffixes=("_a", "_b"), indicator=True)
+    gammas = [c for c in da.columns if c.startswith("gamma_")]
+    differs = merged["_merge"] != "both"
+    for c in gammas:
+        differs |= (merged[f"{c}_a"] != merged[f"{c}_b"]) & (merged["_merge"] == "both")
+    rows = []
+    for _, r in merged[differs].head(limit).iterrows():
+        row = {"pair": f"{r.record_key_l} {r.record_key_r}", "in": str(r["_merge"]),
+               "p_a": r.get("match_probability_a"), "p_b": r.get("match_probability_b")}
+        row.update({c: [r.get(f"{c}_a"), r.get(f"{c}_b")] for c in gammas
+                    if r.get(f"{c}_a") != r.get(f"{c}_b")})
+        rows.append({k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()})
+    return rows
+
+
+def compare_models(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Prior of both models and the largest differences of their m and u (log2 ratio: the
+    change of a level's match weight in bits)."""
+    import math
+
+    out: dict[str, Any] = {"prior": [a["probability_two_random_records_match"],
+                                     b["probability_two_random_records_match"]]}
+    for key in ("m_probability", "u_probability"):
+        worst = (0.0, "")
+        for ca, cb in zip(a["comparisons"], b["comparisons"]):
+            for la, lb in zip(ca["comparison_levels"], cb["comparison_levels"]):
+                va, vb = la.get(key), lb.get(key)
+                if isinstance(va, float) and isinstance(vb, float) and va > 0 and vb > 0:
+                    bits = abs(math.log2(va / vb))
+                    if bits > worst[0]:
+                        worst = (bits, f"{ca['output_column_name']}: {la.get('label_for_charts')}")
+        out[f"max_{key[0]}_diff_bits"] = [round(worst[0], 3), worst[1]]
+    return out
+
+
 def partition(assignments: pd.DataFrame) -> set[frozenset[str]]:
     """The clustering as a set of record-key sets (cluster numbers do not matter)."""
     groups = assignments.groupby("cluster")["record_key"].apply(frozenset)
@@ -206,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--engines", default="duckdb,spark")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--keep", help="keep frame, pairs and models in this folder")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="only compare the pairs already in --keep")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--frame", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -229,23 +273,28 @@ def main(argv: list[str] | None = None) -> int:
     records = features.cluster_records(cleansed, frame=frame)
     del cleansed
     out: dict[str, Any] = {"records": len(frame), "features_s": round(time.perf_counter() - t0, 1)}
-    with tempfile.TemporaryDirectory(prefix="match-spark-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="match-spark-bench-") as tmp_dir:
+        tmp = args.keep or tmp_dir
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         frame_path = str(Path(tmp, "frame.parquet"))
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), frame_path)
         model_path = args.model or str(model.BUNDLED_MODEL)
         engines_ = args.engines.split(",")
         out["runs"] = {}
         for engine in engines_:
+            if args.compare_only:
+                continue
             out["runs"][engine] = _run_worker(engine, args, frame_path, model_path, tmp)
             print(json.dumps(out["runs"][engine]), flush=True)
         if len(engines_) == 2:
             a, b = (pq.read_table(Path(tmp, f"pairs_{e}.parquet")) for e in engines_)
             out["pairs_compare"] = compare_pairs(a, b)
+            print(json.dumps(out["pairs_compare"]), flush=True)
+            out["pair_differences"] = pair_differences(a, b)
             out["clusters_compare"] = compare_clusters(records, a, b, args.cluster_threshold)
             if args.train:
                 ma, mb = (json.loads(Path(tmp, f"model_{e}.json").read_text()) for e in engines_)
-                out["trained_prior"] = [ma["probability_two_random_records_match"],
-                                        mb["probability_two_random_records_match"]]
+                out["trained_models"] = compare_models(ma, mb)
     print(json.dumps({k: v for k, v in out.items() if k != "runs"}, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2), encoding="utf-8")

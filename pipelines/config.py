@@ -46,6 +46,22 @@ class HubSettings(_Strict):
         return value
 
 
+class SparkSettings(_Strict):
+    """``match.spark``: where Spark runs when ``match.engine`` is spark (README, "Matching on Spark")."""
+
+    #: spark://host:7077, yarn, k8s://...; null: local mode on 2 cores
+    master: str | None = None
+    #: extra Spark properties, e.g. {spark.executor.memory: 8g}; they win over the defaults
+    conf: dict[str, str] = Field(default_factory=dict)
+    #: URI where inputs are staged as Parquet, readable by the driver and every executor
+    staging_dir: str | None = None
+    #: URI for Splink's intermediate tables (hdfs://..., file:///shared/...)
+    checkpoint_dir: str | None = None
+    #: rapidfuzz: equals DuckDB's Jaro-Winkler (executors need this Python environment);
+    #: splink: the JVM function shipped with Splink (a few near-threshold pairs differ)
+    jaro_winkler: Literal["rapidfuzz", "splink"] = "rapidfuzz"
+
+
 class MatchSettings(_Strict):
     """The ``match:`` section: how records are linked into golden customers."""
 
@@ -63,6 +79,7 @@ class MatchSettings(_Strict):
     #: a blocking key shared by more records than this is skipped (and reported)
     max_block_size: int = Field(default=1000, ge=2)
     seed: int = 42
+    spark: SparkSettings = SparkSettings()
     #: steward decisions (``hub review apply`` writes them), relative to hub.yml
     decisions: Path = Path("hub.decisions.csv")
 

@@ -123,6 +123,9 @@ MATCH = VALID.replace("sources:\n", """match:
   max_pairs: 2000000
   max_block_size: 500
   seed: 7
+  spark:
+    master: spark://spark-master:7077
+    conf: {spark.executor.memory: 8g}
 sources:
 """, 1)
 
@@ -132,6 +135,8 @@ def test_match_section_loads_with_paths_resolved_against_the_file(tmp_path: Path
     assert config.match.threshold == 0.92 and config.match.review == (0.4, 0.92)
     assert config.model_path == (tmp_path / "conf" / "models" / "last.json").resolve()
     assert config.decisions_path == (tmp_path / "conf" / "hub.decisions.csv").resolve()
+    assert config.match.spark.master == "spark://spark-master:7077"
+    assert config.match.spark.conf == {"spark.executor.memory": "8g"}
     defaults = load_config(write(tmp_path, VALID))
     assert defaults.model_path is None and defaults.match.engine == "duckdb"
 
@@ -147,6 +152,7 @@ def test_match_section_loads_with_paths_resolved_against_the_file(tmp_path: Path
         ("pairs_threshold: 0.1", "pairs_threshold: 0.6", "match: pairs_threshold: expected at most"),
         ("max_pairs: 2000000", "max_pairs: 10", "match.max_pairs"),
         ("seed: 7", "sead: 7", "match.sead: unknown key"),
+        ("conf: {spark.executor.memory: 8g}", "jaro_winkler: levenshtein", "match.spark.jaro_winkler"),
     ],
 )
 def test_match_mistakes_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:

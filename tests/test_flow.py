@@ -211,3 +211,17 @@ def test_cli_review_export_and_explain(prefect_harness, flow_config: Path) -> No
     assert "same golden customer" in lines[-1]
     result = hub_cli("explain", "crm:000101", "crm:999", "--config", str(flow_config))
     assert result.returncode == 2 and "record crm:999 is not in the published hub" in result.stderr
+
+
+def test_a_saved_model_is_reused(prefect_harness, flow_config: Path) -> None:
+    hub = flow_config.parent / "hub"
+    first = run_flow(flow_config)
+    assert first["match"]["model_source"] == "bundled"  # 8 records are too few to train on
+    saved = Path(first["match"]["model"])
+    flow_config.write_text(flow_config.read_text(encoding="utf-8") + f"match:\n  model: {saved}\n", encoding="utf-8")
+    second = run_flow(flow_config)
+    assert second["match"]["model_source"] == "saved"
+    assert json.loads(Path(second["match"]["model"]).read_text()) == json.loads(saved.read_text())
+    before = hub / "runs" / first["run_id"] / "match"
+    assert pq.read_table(hub / "crosswalk.parquet").equals(pq.read_table(before / "crosswalk.parquet"))
+    assert pq.read_table(hub / "pairs.parquet").equals(pq.read_table(before / "pairs.parquet"))

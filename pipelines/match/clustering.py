@@ -18,8 +18,13 @@ Agreement on a strong identifier -- the same ``id_key`` (national id of one type
 cleansing found odd), or the same personal tax id -- waives the ``birth_date`` and ``gender``
 conflicts of that pair: a mistyped birth date or a wrongly recorded gender is far likelier than
 two people holding one document. The name conflicts are waived only when, besides the shared
-identifier, both birth dates are known and agree (a parent's passport typed into a child's
-record still splits on the names and dates). Identifier conflicts are never waived.
+identifier, both birth dates are known and agree -- here ``birth_date_any``, which also holds
+dates too old to be plausible, counts (a parent's passport typed into a child's record still
+splits on the names and dates). Identifier conflicts are never waived.
+
+A pair the model scores above the threshold on names alone (no birth date, contact or
+identifier agreement, comparisons.EVIDENCE_LEVELS) is not a link either: it goes to the review
+queue with the reason ``names_only`` (see :func:`cluster`).
 
 Steward decisions win over both the model and the conflicts: a must-link always joins two
 records (transitively: must-links form atomic *units*, inside which conflicts and cannot-links
@@ -67,13 +72,16 @@ CONFLICT_KINDS: tuple[str, ...] = (
 )
 #: Reason of an edge vetoed by a steward's cannot-link.
 CANNOT_LINK = "cannot_link"
+#: Reason of a pair above the threshold that agrees on names only (see :func:`cluster`).
+NAMES_ONLY = "names_only"
 #: Prefix of the reason of an edge vetoed because other members of the two groups conflict.
 CHAIN_PREFIX = "chain:"
 
 #: Columns of the records table (all but ``record_key`` optional: missing means null).
 RECORD_COLUMNS: tuple[str, ...] = (
     "record_key", "birth_date", "gender", "national_id", "national_id_type",
-    "personal_tax_id", "id_key", "first_name_key", "last_name_key", "middle_name_key",
+    "personal_tax_id", "id_key", "birth_date_any", "first_name_key", "last_name_key",
+    "middle_name_key",
 )
 ASSIGNMENT_COLUMNS: tuple[str, ...] = ("record_key", "cluster", "cluster_probability")
 VETO_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r", "match_probability", "reason")
@@ -83,6 +91,8 @@ LINK_COLUMNS: tuple[str, ...] = ("record_key_l", "record_key_r")
 STEWARD_PROBABILITY = 1.0
 #: Shortest name (skeleton letters) on which a one-edit difference still counts as a typo.
 TYPO_MIN_LENGTH = 6
+#: Shortest name on which two neighbouring letters swapped (not the first) count as a typo.
+TRANSPOSE_MIN_LENGTH = 4
 #: Longest key read as an initial ("Ю." has the skeleton "iu").
 INITIAL_MAX_LENGTH = 2
 
@@ -177,7 +187,8 @@ def names_compatible(left: str, right: str) -> bool:
     aleksandra, evgeni / evgenia: an ambiguous diminutive such as "Саша" resolves to one of
     them, so the gender check decides); when both have at least :data:`TYPO_MIN_LENGTH`
     letters and one edit (insert, delete, substitute, swap of neighbours) turns one into the
-    other (a typo). Everything else is clearly different -- including shorter names one
+    other (a typo); when, from :data:`TRANSPOSE_MIN_LENGTH` letters on, two neighbouring
+    letters after the first are swapped (harry / haryr, olga / olag). Everything else is clearly different -- including shorter names one
     letter apart, which are usually different real names that sisters and twins carry
     (maria / marina / daria, alina / alena / arina, murat / murad, igor / egor, iana / ana).
     On the 100k demo, allowing one edit from four letters on would have unprotected such
@@ -190,7 +201,18 @@ def names_compatible(left: str, right: str) -> bool:
         return bool(short) and long_.startswith(short[0])
     if long_ == short + "a":
         return True
+    if len(short) == len(long_) >= TRANSPOSE_MIN_LENGTH and _one_transposition(short, long_):
+        return True
     return len(short) >= TYPO_MIN_LENGTH and OSA.distance(short, long_, score_cutoff=1) <= 1
+
+
+def _one_transposition(a: str, b: str) -> bool:
+    """``b`` is ``a`` with two neighbouring letters exchanged, not the first one (harry /
+    haryr, rachel / rahcel). A slip of the fingers; never how two real names differ, except
+    at the start (nina / inna), hence the first letter is excluded."""
+    diff = [k for k, (x, y) in enumerate(zip(a, b)) if x != y]
+    return (len(diff) == 2 and diff[1] == diff[0] + 1 and diff[0] >= 1
+            and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
 
 
 def first_names_conflict(first_l: Any, last_l: Any, middle_l: Any,
@@ -214,6 +236,13 @@ def middle_names_conflict(first_l: Any, last_l: Any, middle_l: Any,
     if m1 is None or m2 is None or names_compatible(m1, m2):
         return False
     return m1 not in (_name(first_r), _name(last_r)) and m2 not in (_name(first_l), _name(last_l))
+
+
+def _date_any(record: Mapping[str, Any]) -> int | None:
+    """Date key of ``birth_date_any`` (any birth date the source holds, even an implausible
+    age), else of ``birth_date``."""
+    key = date_key(record.get("birth_date_any"))
+    return key if key is not None else date_key(record.get("birth_date"))
 
 
 def record_conflicts(left: Mapping[str, Any], right: Mapping[str, Any]) -> tuple[str, ...]:
@@ -243,9 +272,8 @@ def record_conflicts(left: Mapping[str, Any], right: Mapping[str, Any]) -> tuple
     names_r = (right.get("first_name_key"), right.get("last_name_key"), right.get("middle_name_key"))
     # the same document and the same birth date: a different name is a data-entry slip, a
     # changed or a second (e.g. English) name -- not another person
-    if shared and date_key(left.get("birth_date")) is not None and \
-            date_key(right.get("birth_date")) is not None and \
-            not birth_dates_conflict(left.get("birth_date"), right.get("birth_date")):
+    any_l, any_r = _date_any(left), _date_any(right)
+    if shared and any_l is not None and any_r is not None and date_keys_compatible(any_l, any_r):
         return tuple(out)
     if first_names_conflict(*names_l, *names_r):
         out.append("first_name")
@@ -267,8 +295,9 @@ class _Prepared:
     nat_id: np.ndarray        # int64 code of the id, -1 null
     tax: np.ndarray           # int64 code of a 12-digit tax id, -1 null
     ident: np.ndarray         # int64 code of id_key, -1 null
-    strong: np.ndarray        # int64 code into ``strong_values`` (date, gender, type, id, tax, ident)
-    strong_values: tuple[tuple[int, int, int, int, int, int], ...]
+    date_any: np.ndarray      # date key of birth_date_any, else of birth_date; -1 null
+    strong: np.ndarray        # int64 code into ``strong_values``
+    strong_values: tuple[tuple[int, ...], ...]  # (date, gender, type, id, tax, ident, date_any)
     first: np.ndarray         # int64 codes into ``names`` (shared by the three name columns)
     last: np.ndarray
     middle: np.ndarray
@@ -382,10 +411,13 @@ def _prepare(records: pd.DataFrame) -> _Prepared:
     nat_type = _text_codes(_column(records, "national_id_type"))[0][order]
     nat_type = np.where(nat_id >= 0, nat_type + 1, -1)  # 0: an id without a type
     date = dates[date_code][order]
+    any_code, any_values = _normalised_codes(_column(records, "birth_date_any"), date_key)
+    date_any = np.asarray(any_values + [-1], dtype=np.int64)[any_code][order]
+    date_any = np.where(date_any >= 0, date_any, date)
     gender = _text_codes(_column(records, "gender"), "upper")[0][order]
     tax = _text_codes(_column(records, "personal_tax_id"), None, r"\d{12}")[0][order]
     ident = _text_codes(_column(records, "id_key"))[0][order]
-    stacked = np.stack([date, gender, nat_type, nat_id, tax, ident], axis=1)
+    stacked = np.stack([date, gender, nat_type, nat_id, tax, ident, date_any], axis=1)
     if len(stacked):
         uniq, strong = np.unique(stacked, axis=0, return_inverse=True)
         strong_values = tuple(tuple(int(v) for v in row) for row in uniq.tolist())
@@ -398,6 +430,7 @@ def _prepare(records: pd.DataFrame) -> _Prepared:
     return _Prepared(
         key_array=sorted_keys,
         date=date, gender=gender, nat_type=nat_type, nat_id=nat_id, tax=tax, ident=ident,
+        date_any=date_any,
         strong=np.asarray(strong, dtype=np.int64).reshape(-1), strong_values=strong_values,
         first=first, last=last, middle=middle,
         names=tuple(name_values),
@@ -574,7 +607,9 @@ def _direct_bits(prep: _Prepared, i: np.ndarray, j: np.ndarray, codes: _NameCode
     m1, m2 = prep.middle[i], prep.middle[j]
     bits |= np.where(_name_conflicts(f1, f2, (l1, m1), (l2, m2), codes), 32, 0)
     bits |= np.where(_name_conflicts(m1, m2, (f1, l1), (f2, l2), codes), 64, 0)
-    names_waived = waived & (da >= 0) & (db >= 0) & ((da == db) | swapped)
+    aa, ab = prep.date_any[i], prep.date_any[j]
+    any_swapped = (aa % 10000 == ab % 10000) & _year_swapped(aa // 10000, ab // 10000)
+    names_waived = waived & (aa >= 0) & (ab >= 0) & ((aa == ab) | any_swapped)
     bits &= np.where(names_waived, ~np.int64(96), ~np.int64(0))
     return bits
 
@@ -599,8 +634,8 @@ def _strong_bits(ta: tuple[int, ...], tb: tuple[int, ...]) -> int:
     """Conflict bits (2 birth date, 4 gender, 8 national id, 16 tax id) of two coded strong
     tuples (date key, gender, id type, id, tax id, id_key; -1 null): :func:`record_conflicts`
     without the names."""
-    da, ga, ya, na, ta_, ia = ta
-    db, gb, yb, nb, tb_, ib = tb
+    da, ga, ya, na, ta_, ia = ta[:6]
+    db, gb, yb, nb, tb_, ib = tb[:6]
     waived = (ia >= 0 and ia == ib) or (ta_ >= 0 and ta_ == tb_)
     out = 0
     if not waived and da >= 0 and db >= 0 and not date_keys_compatible(da, db):
@@ -617,7 +652,7 @@ def _strong_bits(ta: tuple[int, ...], tb: tuple[int, ...]) -> int:
 def _names_waived(ta: tuple[int, ...], tb: tuple[int, ...]) -> bool:
     """Name conflicts are waived between two coded strong tuples that share an identifier
     and have compatible, known birth dates (see :func:`record_conflicts`)."""
-    da, db = ta[0], tb[0]
+    da, db = ta[6], tb[6]
     shared = (ta[5] >= 0 and ta[5] == tb[5]) or (ta[4] >= 0 and ta[4] == tb[4])
     return shared and da >= 0 and db >= 0 and date_keys_compatible(da, db)
 
@@ -731,9 +766,26 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
 # Public entry point
 # --------------------------------------------------------------------------------------------
 
+def _evidence(pairs: pd.DataFrame | pa.Table) -> np.ndarray | None:
+    """Per pair, agreement beyond the names (comparisons.has_evidence), or None when the pairs
+    do not carry the gamma columns of every evidence comparison (then nothing is required)."""
+    from pipelines.match.comparisons import evidence_gammas, has_evidence
+
+    names = pairs.column_names if isinstance(pairs, pa.Table) else list(pairs.columns)
+    needed = [f"gamma_{n}" for n in evidence_gammas()]
+    if any(c not in names for c in needed):
+        return None
+    if isinstance(pairs, pa.Table):
+        cols = {c: pc.fill_null(pairs.column(c), -1).to_numpy() for c in needed}
+    else:
+        cols = {c: pd.to_numeric(pairs[c], errors="coerce").to_numpy(dtype=np.float64) for c in needed}
+    return has_evidence(cols)
+
+
 def cluster(records: pd.DataFrame, pairs: pd.DataFrame | pa.Table, *, threshold: float,
             must_link: pd.DataFrame | pa.Table | None = None,
             cannot_link: pd.DataFrame | pa.Table | None = None,
+            require_evidence: bool = True,
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cluster records from scored pairs; strong conflicts and cannot-links veto links.
 
@@ -745,8 +797,13 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame | pa.Table, *, threshold:
     copy). ``must_link`` / ``cannot_link``: steward links
     (``record_key_l``, ``record_key_r``); keys of records no longer present are ignored.
 
-    A link is a pair with ``match_probability >= threshold`` or a must-link. Returns
-    ``(assignments, vetoes)``:
+    A link is a pair with ``match_probability >= threshold`` or a must-link. When
+    ``require_evidence`` and the pairs carry the model's ``gamma_*`` columns, a pair that agrees
+    on nothing beyond the names (comparisons.EVIDENCE_LEVELS: no birth date, contact or
+    identifier agreement) is not a link, however high its probability: full-name namesakes
+    are too common. Such a pair, when its records end in different clusters, is listed in
+    the vetoes with the reason :data:`NAMES_ONLY` (or its direct conflicts, if any), so it
+    reaches the review queue. Returns ``(assignments, vetoes)``:
 
     * assignments -- :data:`ASSIGNMENT_COLUMNS`, one row per record, sorted by record_key;
       ``cluster`` int64 numbered 0..k-1 in the order of each cluster's smallest record_key;
@@ -774,6 +831,14 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame | pa.Table, *, threshold:
     if not pa.types.is_floating(prob_col.type):
         prob_col = pc.cast(prob_col, pa.float64())
     keep = pc.fill_null(pc.greater_equal(prob_col, float(threshold)), False)  # NaN: never
+    evidence = _evidence(pairs) if require_evidence else None
+    weak_l = weak_r = None
+    if evidence is not None:
+        ev = pa.array(evidence, pa.bool_())
+        weak = pc.and_(keep, pc.invert(ev))
+        keep = pc.and_(keep, ev)
+        weak_l, weak_r = pc.filter(cols["record_key_l"], weak), pc.filter(cols["record_key_r"], weak)
+        weak_p = pc.filter(prob_col, weak).to_numpy().astype(np.float64)
     kl, kr = pc.filter(cols["record_key_l"], keep), pc.filter(cols["record_key_r"], keep)
     p = pc.filter(prob_col, keep).to_numpy().astype(np.float64)
     both = _index_of(prep, pa.chunked_array(_chunks(kl) + _chunks(kr), type=pa.string())
@@ -804,6 +869,30 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame | pa.Table, *, threshold:
             prep, unit, comp, flagged, i, j, p, mi, mj, ci, cj)
 
     cluster_no = _renumber(labels)
+    if weak_l is not None and len(weak_l):
+        wi, wj = _index_of(prep, weak_l), _index_of(prep, weak_r)
+        if (wi < 0).any() or (wj < 0).any():
+            at = int(np.flatnonzero((wi < 0) | (wj < 0))[0])
+            raise ValueError(f"pairs: record key not in records: {weak_l[at].as_py()!r} / "
+                             f"{weak_r[at].as_py()!r}")
+        wi, wj = np.minimum(wi, wj), np.maximum(wi, wj)
+        apart = (wi != wj) & (cluster_no[wi] != cluster_no[wj])
+        wi, wj, wp = wi[apart], wj[apart], weak_p[apart]
+        bits = _direct_bits(prep, wi, wj, _NameCodes(prep.names))
+        veto_i, veto_j = np.concatenate([veto_i, wi]), np.concatenate([veto_j, wj])
+        veto_p = np.concatenate([veto_p, wp])
+        veto_reason = list(veto_reason) + [_REASONS[b] or NAMES_ONLY for b in bits.tolist()]
+        # one row per pair: the highest probability (a pair may be listed twice)
+        order = np.lexsort((veto_j, veto_i, -veto_p))
+        first = np.ones(len(order), dtype=bool)
+        seen: set[tuple[int, int]] = set()
+        for k, o in enumerate(order.tolist()):
+            key = (int(veto_i[o]), int(veto_j[o]))
+            first[k] = key not in seen
+            seen.add(key)
+        order = order[first]
+        veto_i, veto_j, veto_p = veto_i[order], veto_j[order], veto_p[order]
+        veto_reason = [veto_reason[o] for o in order.tolist()]
     best = np.full(n, np.nan)
     if len(i):
         inside = cluster_no[i] == cluster_no[j]

@@ -16,7 +16,8 @@ Rules every comparison follows:
   names that differ only by a gender ending have their own level (husband and wife,
   brother and sister), so EM can learn that this is household evidence, not identity;
 * term-frequency adjustment on exact name / e-mail levels, so a match on "Ivanov" counts
-  less than a match on "Zapotylok";
+  less than a match on "Zapotylok" -- but a rare name counts as at least moderately common
+  (:data:`TF_MIN_NAME`, :data:`TF_MIN_SURNAME`): name parts are not independent evidence;
 * evidence a family shares (surname, phones, flat) is one joint comparison
   (``surname_contact``), because Fellegi-Sunter adds independent weights and families agree
   on all of them at once;
@@ -35,7 +36,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
@@ -320,6 +324,57 @@ def level_labels(name: str) -> dict[int, str]:
     spec = next(c for c in COMPARISONS if c.name == name)
     comparison = spec.creator().get_comparison("duckdb")
     return {int(lv.comparison_vector_value): lv.label_for_charts for lv in comparison.comparison_levels}
+
+
+#: Levels that are evidence beyond the names: a pair agreeing on none of them agrees on names
+#: (and perhaps gender, postcode, a year) only. Full-name namesakes are common -- name parts
+#: run in families and regions -- and on the 100k demo such pairs above the link threshold
+#: were ~15% different people (the same share at every score), so clustering never links on
+#: names alone: those pairs go to the review queue (clustering.NAMES_ONLY).
+EVIDENCE_LEVELS: dict[str, tuple[str, ...]] = {
+    "dob": ("same birth date", "day and month swapped"),
+    "email": ("same e-mail", "same e-mail after typo correction"),
+    "surname_contact": (
+        "same surname, same phone or flat", "same surname, same building",
+        "related surname (other gender form or similar), same phone or flat",
+        "unknown surname, same phone or flat", "different surname, same phone or flat",
+        "other or unknown surname, same building",
+    ),
+    "national_id": ("same national id",),
+    "personal_tax_id": ("same personal tax id",),
+}
+
+
+@lru_cache(maxsize=1)
+def evidence_gammas() -> dict[str, tuple[int, ...]]:
+    """comparison name -> gamma values of its :data:`EVIDENCE_LEVELS` (checked: every label
+    exists, so renaming a level cannot silently drop it)."""
+    out = {}
+    for name, labels in EVIDENCE_LEVELS.items():
+        by_label = {label: gamma for gamma, label in level_labels(name).items()}
+        missing = [label for label in labels if label not in by_label]
+        if missing:
+            raise ValueError(f"EVIDENCE_LEVELS: {name} has no level {missing}")
+        out[name] = tuple(sorted(by_label[label] for label in labels))
+    return out
+
+
+def has_evidence(gammas: dict[str, Any]) -> np.ndarray:
+    """Per pair: does it agree on anything beyond the names (see :data:`EVIDENCE_LEVELS`)?
+
+    ``gammas`` maps ``gamma_<name>`` to an array-like of levels (the pairs table's columns).
+    A missing column counts as no evidence from that comparison."""
+    result: np.ndarray | None = None
+    for name, values in evidence_gammas().items():
+        col = gammas.get(f"gamma_{name}")
+        if col is None:
+            continue
+        arr = np.asarray(col, dtype=np.float64)
+        hit = np.isin(np.nan_to_num(arr, nan=-1.0), np.asarray(values, dtype=np.float64))
+        result = hit if result is None else (result | hit)
+    if result is None:
+        raise ValueError("no gamma column of the evidence comparisons")
+    return result
 
 
 def describe() -> list[dict[str, Any]]:

@@ -75,7 +75,7 @@ MATCH_COLUMNS: tuple[str, ...] = (
 #: Columns of :func:`cluster_records`, in order.
 CLUSTER_RECORD_COLUMNS: tuple[str, ...] = (
     "record_key", "birth_date", "gender", "national_id", "national_id_type", "personal_tax_id",
-    "id_key", "first_name_key", "last_name_key", "middle_name_key",
+    "id_key", "birth_date_any", "first_name_key", "last_name_key", "middle_name_key",
 )
 
 _CLEANSE_DATA = Path(__file__).resolve().parent.parent / "cleanse" / "data"
@@ -551,7 +551,9 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
     first-name check's business); ``national_id`` (+ ``national_id_type``) null unless qc <= 1;
     ``personal_tax_id`` only for a valid 12-digit INN; ``id_key`` is ``<type>:<id>`` of the
     national id with qc <= 2 (an odd-looking id is still the same document when equal: it only
-    waives birth-date and gender vetoes, see clustering); name keys are cross-script
+    waives birth-date and gender vetoes, see clustering); ``birth_date_any`` is the birth date
+    with qc <= 2 (an implausible age is still the date the source holds: with a shared
+    identifier, agreeing dates waive the name vetoes); name keys are cross-script
     skeletons (initials are dropped: they are not names). ``frame`` may be the
     :func:`match_frame` of the same ``cleansed`` (same row order), to save computing it twice.
     """
@@ -564,6 +566,8 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
     bd_ok = _ok(cleansed, "qc_birth_date", 1).to_numpy()
     bd_dates = pd.to_datetime(bd, errors="coerce")
     birth = [ts.date() if ok and not pd.isna(ts) else None for ok, ts in zip(bd_ok, bd_dates)]
+    any_ok = _ok(cleansed, "qc_birth_date", 2).to_numpy()
+    birth_any = [ts.date() if ok and not pd.isna(ts) else None for ok, ts in zip(any_ok, bd_dates)]
 
     src = _col(cleansed, "gender_source").to_numpy()
     raw_gender = _col(cleansed, "gender")
@@ -591,6 +595,7 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
         "national_id_type": obj(valid_type),
         "personal_tax_id": obj(mf["personal_tax_id"]),
         "id_key": obj(id_key),
+        "birth_date_any": obj(birth_any),
         "first_name_key": obj(mf["first_name_canon"]),
         "last_name_key": obj(mf["last_name_skel"]),
         "middle_name_key": obj(mf["middle_name_skel"]),

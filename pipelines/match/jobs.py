@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from pipelines import io
 from pipelines.config import load_config
-from pipelines.match import clustering, features, model, review, stable_ids
+from pipelines.match import clustering, engines, features, model, review, stable_ids
 from pipelines.schema import CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_ID_HISTORY
 
 MODEL_FILE = "match_model.json"
@@ -72,6 +72,8 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
     """
     config = load_config(config_path)
     settings = config.match
+    if settings.engine == "spark":
+        engines.configure_spark(settings.spark.model_dump())
     out = Path(run_folder) / "match"
     timings: dict[str, float] = {}
     t0 = perf_counter()

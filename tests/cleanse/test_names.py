@@ -374,6 +374,10 @@ CANONICAL_CASES = [
     ("Pepe", None, "José"), ("Ivan", None, "Ivan"), ("Dima", None, "Dmitriy"),
     ("Misha", None, "Mikhail"), ("Vanya", None, "Ivan"), ("Sascha", "F", "Aleksandra"),
     ("Natasha", None, "Natalya"), ("Zhenya", "F", "Evgeniya"), ("John", "M", "John"),
+    # Леся is Олеся; Latin spellings of Серёжа seen in web sign-ups
+    ("Леся", None, "Олеся"), ("Леся", "F", "Олеся"), ("Lesya", None, "Olesya"), ("Lesia", "F", "Olesya"),
+    ("Олеся", "F", "Олеся"), ("Sereja", None, "Sergey"), ("Seriozha", "M", "Sergey"),
+    ("Serezha", None, "Sergey"), ("Серёжа", "M", "Сергей"),
 ]
 
 

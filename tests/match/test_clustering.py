@@ -23,10 +23,10 @@ D = dt.date
 
 def R(first: str | None = None, last: str | None = None, middle: str | None = None, *,
       bd: Any = None, g: str | None = None, nid: str | None = None, nid_type: str | None = None,
-      tax: str | None = None, idk: str | None = None) -> dict[str, Any]:
+      tax: str | None = None, idk: str | None = None, bd_any: Any = None) -> dict[str, Any]:
     return {"first_name_key": first, "last_name_key": last, "middle_name_key": middle,
             "birth_date": bd, "gender": g, "national_id": nid, "national_id_type": nid_type,
-            "personal_tax_id": tax, "id_key": idk}
+            "personal_tax_id": tax, "id_key": idk, "birth_date_any": bd_any}
 
 
 # (left, right, expected conflict kinds) -- written from the domain, not from the code
@@ -74,6 +74,17 @@ CONFLICT_CASES: list[tuple[dict, dict, tuple[str, ...]]] = [
      R("tktif", "sokolova", "gtnhjdyf", bd=D(1979, 6, 1), tax="500100732259"), ()),  # wrong keyboard layout
     (R("maria", "ivanova", "petrovna", bd=D(2001, 5, 5), idk=":4509123456"),
      R("daria", "ivanova", "petrovna", bd=D(2001, 5, 5)), ("first_name",)),  # twins: one id only
+    # an implausible age (qc 2: only in birth_date_any) agreeing, with the same id: one person
+    (R("julis", "gascoigne", idk="other:4002060", bd_any=D(1909, 1, 4)),
+     R("julia", "gascoigne", idk="other:4002060", bd_any=D(1909, 1, 4)), ()),
+    (R("brody", "matthews", idk="other:7311371", bd_any=D(1909, 1, 4)),
+     R("chelsea", "matthews", idk="other:7311371", bd_any=D(1951, 7, 11)), ("first_name",)),
+    (R("brody", "matthews", idk="other:7311371", bd_any=D(1909, 1, 4)),
+     R("chelsea", "matthews", idk="other:7311371"), ("first_name",)),  # one date unknown
+    (R("maria", "ivanova", bd_any=D(1909, 1, 4)),
+     R("daria", "ivanova", bd_any=D(1909, 1, 4)), ("first_name",)),  # no identifier
+    (R("ivan", "ivanov", bd=D(1985, 3, 12), bd_any=D(1985, 3, 12), idk=":4509123456"),
+     R("petr", "ivanov", bd_any=D(1985, 12, 3), idk=":4509123456"), ()),  # dd/mm swap still agrees
     (R("maria", "ivanova", "petrovna", bd=D(2001, 5, 5), idk=":4509123456"),
      R("daria", "ivanova", "petrovna", bd=D(2001, 5, 5), idk=":4509654321"), ("first_name",)),
     (R("anna", bd="1990-01-02"), R("anna", bd="1990-02-01"), ()),  # ISO strings, swap
@@ -146,6 +157,12 @@ def test_record_conflicts_table(left: dict, right: dict, expected: tuple[str, ..
     ("stanislav", "stanislva", True),
     ("kristina", "kristian", True),  # one swap reads as a typo: the gender check separates them
     ("valentina", "valeriia", False), ("viaceslav", "iaroslav", False),
+    # neighbouring letters swapped after the first: a typing slip, also in short names
+    ("harry", "haryr", True), ("olga", "olag", True), ("ivan", "ivna", True), ("rahel", "rahle", True),
+    ("petr", "pter", True), ("zane", "znae", True),
+    ("nina", "inna", False),  # at the start: two real names (sisters Nina and Inna)
+    ("ivan", "ivna ", False), ("ira", "iar", False),  # length differs / too short
+    ("maria", "mraia", True), ("daria", "dalia", False), ("anna", "nana", False),
 ])
 def test_names_compatible(a: str, b: str, ok: bool) -> None:
     assert names_compatible(a, b) is ok
@@ -315,6 +332,7 @@ record_st = st.fixed_dictionaries({
     "national_id": st.sampled_from([None, None, "4509123456", "4511654321"]),
     "personal_tax_id": st.sampled_from([None, None, "500100732259", "772801563204", "7707083893"]),
     "id_key": st.sampled_from([None, None, ":4509123456", "other:1804974"]),
+    "birth_date_any": st.sampled_from([None, None, D(1908, 1, 2), D(1980, 1, 2)]),
 })
 
 
@@ -454,3 +472,74 @@ def test_without_conflicts_equals_connected_components(problem: tuple) -> None:
             comp.union(x, y)
     assert groups(a) == comp.groups()
     assert v.empty
+
+
+# --------------------------------------------------------------------------------------------
+# Names alone never link (pairs that carry the model's gamma columns)
+# --------------------------------------------------------------------------------------------
+
+def scored(edges: list[tuple[str, str, float, dict[str, int]]]) -> pd.DataFrame:
+    """Pairs with gamma columns: every evidence comparison null unless given."""
+    rows = []
+    for a, b, p, gammas in edges:
+        row = {"record_key_l": a, "record_key_r": b, "match_probability": p}
+        row.update({f"gamma_{n}": -1 for n in ("dob", "email", "surname_contact", "national_id",
+                                                  "personal_tax_id")})
+        row.update({f"gamma_{k}": v for k, v in gammas.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def level(name: str, label: str) -> int:
+    from pipelines.match.comparisons import level_labels
+    return next(g for g, lab in level_labels(name).items() if lab == label)
+
+
+def test_names_only_pairs_go_to_review_not_into_clusters() -> None:
+    recs = frame({
+        "billing:1": R("igor", "kliuwnicenko", "leonidovic", g="M"),
+        "billing:2": R("igor", "kliuwnicenko", "leonidovic", g="M"),
+        "crm:3": R("artem", "sliunin", bd=D(2003, 8, 26)),
+        "loyalty:4": R("artem", "sliunin", "artemovic", bd=D(2003, 8, 26)),
+        "web:5": R("marie", "lefebvre"),
+        "crm:6": R("marie", "lefebvre"),
+    })
+    contacts_differ = level("surname_contact", "same surname, contacts differ")
+    pairs = scored([
+        ("billing:1", "billing:2", 0.994, {"surname_contact": contacts_differ}),  # namesakes
+        ("crm:3", "loyalty:4", 0.97, {"dob": level("dob", "same birth date")}),
+        ("web:5", "crm:6", 0.999, {"surname_contact": level("surname_contact",
+                                                            "same surname, same phone or flat")}),
+    ])
+    a, v = cluster(recs, pairs, threshold=0.9)
+    assert groups(a) == {frozenset({"billing:1"}), frozenset({"billing:2"}),
+                         frozenset({"crm:3", "loyalty:4"}), frozenset({"web:5", "crm:6"})}
+    assert v[["record_key_l", "record_key_r", "reason"]].values.tolist() == [
+        ["billing:1", "billing:2", "names_only"]]
+    # the rule can be switched off, and pairs without gamma columns are plain links
+    a, v = cluster(recs, pairs, threshold=0.9, require_evidence=False)
+    assert frozenset({"billing:1", "billing:2"}) in groups(a) and v.empty
+    a, _ = cluster(recs, pairs[["record_key_l", "record_key_r", "match_probability"]], threshold=0.9)
+    assert frozenset({"billing:1", "billing:2"}) in groups(a)
+
+
+def test_names_only_pair_joined_through_others_is_no_veto_and_conflicts_win() -> None:
+    recs = frame({"a": R("ivan", "petrov", bd=D(1980, 1, 2)), "b": R("ivan", "petrov"),
+                  "c": R("ivan", "petrov", bd=D(1980, 1, 2)), "d": R("ivan", "petrov", bd=D(1991, 7, 7))})
+    same_dob = level("dob", "same birth date")
+    phone = level("surname_contact", "same surname, same phone or flat")
+    pairs = scored([
+        ("a", "b", 0.99, {}),                       # names only, but b joins a through c
+        ("b", "c", 0.95, {"surname_contact": phone}),
+        ("a", "c", 0.93, {"dob": same_dob}),
+        ("c", "d", 0.92, {}),                       # names only and different birth dates
+    ])
+    a, v = cluster(recs, pairs, threshold=0.9)
+    assert groups(a) == {frozenset("abc"), frozenset("d")}
+    assert v[["record_key_l", "record_key_r", "reason"]].values.tolist() == [["c", "d", "birth_date"]]
+    # an arrow table with nulls in the gamma columns behaves the same
+    table = pa.Table.from_pandas(pairs.astype({c: "Int8" for c in pairs.columns if c.startswith("gamma_")}),
+                                 preserve_index=False)
+    a2, v2 = cluster(recs, table, threshold=0.9)
+    pd.testing.assert_frame_equal(a, a2)
+    pd.testing.assert_frame_equal(v, v2)

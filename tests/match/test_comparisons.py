@@ -166,9 +166,14 @@ def test_dob_levels(left, right, expected):
     assert gamma("dob", l, r) == expected
 
 
-def test_implausible_birth_date_is_no_evidence():
-    l = record("Иванов Иван", birth_date=D(1900, 1, 1), qc_birth_date=2)
-    r = record("Иванов Иван", birth_date=D(1900, 1, 1), qc_birth_date=2)
+def test_implausible_age_is_still_evidence_but_an_invalid_date_is_not():
+    # qc 2 is an implausible age (born 1908): still the date the source holds
+    l = record("Smith John", birth_date=D(1908, 4, 19), qc_birth_date=2)
+    r = record("Smith John", birth_date=D(1908, 4, 19), qc_birth_date=2)
+    assert gamma("dob", l, r) == "same birth date"
+    # placeholders (1900-01-01, 1111-11-11) are qc 3: cleansing nulls them
+    l = record("Иванов Иван", birth_date=None, qc_birth_date=3)
+    r = record("Иванов Иван", birth_date=None, qc_birth_date=3)
     assert gamma("dob", l, r) == "null"
 
 
@@ -228,8 +233,15 @@ IDS = [
      dict(national_id="4526 244253", qc_national_id=0), "same national id"),
     ("national_id", dict(national_id="4526244253", qc_national_id=0),
      dict(national_id="4526244254", qc_national_id=0), "different national id"),
+    # an odd-looking id (implausible passport series, an unknown id type) equal on both
+    # sides is still one document: evidence (vetoes use only valid ids, see clustering)
     ("national_id", dict(national_id="9487909168", qc_national_id=2),
-     dict(national_id="9487909168", qc_national_id=2), "null"),
+     dict(national_id="9487909168", qc_national_id=2), "same national id"),
+    ("national_id", dict(national_id="1804974", national_id_type="other", qc_national_id=2),
+     dict(national_id="1804974", national_id_type="other", qc_national_id=2), "same national id"),
+    ("national_id", dict(national_id="4086030", national_id_type="other", qc_national_id=2),
+     dict(national_id="4086300", national_id_type="other", qc_national_id=2), "different national id"),
+    ("national_id", dict(national_id="4526244253", qc_national_id=0), dict(qc_national_id=None), "null"),
     ("personal_tax_id", dict(tax_id="774750787365", qc_tax_id=0),
      dict(tax_id="774750787365", qc_tax_id=0), "same personal tax id"),
     ("personal_tax_id", dict(tax_id="774750787365", qc_tax_id=0),
@@ -283,3 +295,65 @@ def test_spark_dialect_resolves_placeholders():
             assert "{" not in level.sql_condition
             assert "jaro_winkler_similarity" not in level.sql_condition
             assert "list_has_any" not in level.sql_condition
+
+
+# ---- evidence beyond the names (clustering never links on names alone) ----------------------
+
+def evidence(left: dict, right: dict) -> list[bool]:
+    """has_evidence for (left, right) and (right, left), all comparisons in one query."""
+    mf = match_frame(pd.DataFrame([dict(left, source_id="1"), dict(right, source_id="2")]))
+    a, b = mf.iloc[0].to_dict(), mf.iloc[1].to_dict()
+    pair = {f"{c}_l": [a[c], b[c]] for c in mf.columns} | {f"{c}_r": [b[c], a[c]] for c in mf.columns}
+    table = pa.table({k: pa.array(v, type=_arrow_type(k)) for k, v in pair.items()})
+    con = duckdb.connect()
+    con.register("p", table)
+    names = list(C.EVIDENCE_LEVELS)
+    rows = con.execute(f"SELECT {', '.join(C.gamma_sql(n) for n in names)} FROM p").fetchall()
+    con.close()
+    gammas = {f"gamma_{n}": [row[k] for row in rows] for k, n in enumerate(names)}
+    return C.has_evidence(gammas).tolist()
+
+
+EVIDENCE = [
+    # full-name namesakes: names (and gender, a postcode) agree, nothing else
+    (record("Клюшниченко Игорь Леонидович", phones=["+79396987325"], qc_phone=0),
+     record("Клюшниченко Игорь Леонидович", phones=["+79098108851"], qc_phone=0), False),
+    (record("Сапрыкин Максим Игоревич"), record("Сапрыкин Максим Игоревич"), False),
+    (record("Karin Nilsson", birth_date=D(1946, 10, 21), qc_birth_date=0),
+     record("Karin Nilsson"), False),  # one birth date unknown
+    (record("Иванов Иван", birth_date=D(1985, 3, 4), qc_birth_date=0),
+     record("Иванов Иван", birth_date=D(1985, 3, 14), qc_birth_date=0), False),  # same month only
+    (record("Петрова Анна", postcode="125009", qc_address=0),
+     record("Петрова Анна", postcode="125009", qc_address=0), False),
+    # one more fact agrees
+    (record("Иванов Иван", birth_date=D(1985, 3, 4), qc_birth_date=0),
+     record("Иванов Иван", birth_date=D(1985, 3, 4), qc_birth_date=0), True),
+    (record("Иванов Иван", birth_date=D(1985, 3, 4), qc_birth_date=0),
+     record("Иванов Иван", birth_date=D(1985, 4, 3), qc_birth_date=0), True),  # dd/mm swapped
+    (record("Слюнин Артем", phones=["+79237997216"], qc_phone=0),
+     record("Слюнин Артем Артемович", phones=["+79237997216"], qc_phone=0), True),
+    (record("Marie Lefebvre", emails=["marie.lefebvre@orange.fr"], qc_email=0),
+     record("Мари Лефевр", emails=["Marie.Lefebvre@orange.fr"], qc_email=0), True),
+    (record("Smith John", national_id="1804974", national_id_type="other", qc_national_id=2),
+     record("Smith Jon", national_id="1804974", national_id_type="other", qc_national_id=2), True),
+    (record("Петров Иван", tax_id="774750787365", qc_tax_id=0),
+     record("Петров Иван", tax_id="774750787365", qc_tax_id=0), True),
+    (record("Петров Иван", tax_id="7705963204", qc_tax_id=0),
+     record("Петров Иван", tax_id="7705963204", qc_tax_id=0), False),  # the employer's INN
+    (record("Петров Иван", city="Москва", street="ул Зелёная", house="10", qc_address=0),
+     record("Петров Иван", city="г Москва", street="Зеленая", house="д 10", qc_address=1), True),
+]
+
+
+@pytest.mark.parametrize("left, right, expected", EVIDENCE)
+def test_evidence_beyond_the_names(left, right, expected):
+    assert evidence(left, right) == [expected, expected]
+
+
+def test_evidence_levels_exist_and_nulls_are_no_evidence():
+    gammas = C.evidence_gammas()
+    assert set(gammas) == set(C.EVIDENCE_LEVELS) and all(gammas.values())
+    cols = {f"gamma_{n}": [-1, None] for n in gammas}
+    assert C.has_evidence(cols).tolist() == [False, False]
+    with pytest.raises(ValueError):
+        C.has_evidence({})

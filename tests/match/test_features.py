@@ -268,6 +268,9 @@ def test_cluster_records_contract():
 
 
 @pytest.mark.parametrize(("row", "gender", "birth", "national_id", "id_key"), [
+    # an implausible age never vetoes but is kept for the identifier waiver
+    ({"birth_date": dt.date(1909, 1, 4), "qc_birth_date": 2, "national_id": "4002060",
+      "national_id_type": "other", "qc_national_id": 2}, None, None, None, "other:4002060"),
     # gender read from a first name is no veto (Чулпан, Ануш, Nikola are misread), the others are
     ({"first_name": "Чулпан", "gender": "M", "gender_source": "first_name", "qc_gender": 1},
      None, None, None, None),
@@ -295,6 +298,8 @@ def test_cluster_records_trust_table(row, gender, birth, national_id, id_key):
     assert cr.loc[0, "birth_date"] == birth
     assert cr.loc[0, "national_id"] == national_id
     assert cr.loc[0, "id_key"] == id_key
+    qc = row.get("qc_birth_date")
+    assert cr.loc[0, "birth_date_any"] == (row.get("birth_date") if qc is not None and qc <= 2 else None)
 
 
 def test_unisex_names_found_in_the_data():

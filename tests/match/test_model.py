@@ -278,3 +278,78 @@ def test_tiny_input_trains_with_defaults_and_says_so():
     assert report.warnings and 0 < m["probability_two_random_records_match"] < 1
     empty = model.score(mf.head(0), m, threshold=0.5)
     assert empty.num_rows == 0 and empty.schema == model.pairs_schema()
+
+
+# ---- prior: recall of the deterministic rules estimated from the trained model ---------------
+
+class _Level:
+    def __init__(self, label: str, m: float | str | None):
+        self.label_for_charts, self._m_probability = label, m
+
+
+class _Comp:
+    def __init__(self, name: str, levels: dict[str, float | str | None]):
+        self.output_column_name = name
+        self._comparison_levels_excluding_null = [_Level(k, v) for k, v in levels.items()]
+
+
+class _Linker:
+    def __init__(self, comps: list[_Comp]):
+        self._settings_obj = type("S", (), {"comparisons": comps})()
+
+
+def _keyed(n: int, filled: dict[str, int]) -> pa.Table:
+    cols = ("national_id", "personal_tax_id", "email", "first_name_canon", "dob", "last_name_stem")
+    return pa.table({c: pa.array(["x"] * filled.get(c, 0) + [None] * (n - filled.get(c, 0)), pa.string())
+                     for c in cols})
+
+
+def _fs_linker(m_email: float | str | None = 0.9) -> _Linker:
+    return _Linker([
+        _Comp("national_id", {"same national id": 0.95}),
+        _Comp("personal_tax_id", {"same personal tax id": 0.95}),
+        _Comp("email", {"same e-mail": m_email}),
+        _Comp("first_name", {"same first name": 0.8, "same first name, other spelling or script": 0.05,
+                             "diminutive of the same name": 0.05}),
+        _Comp("dob", {"same birth date": 0.98}),
+        _Comp("surname_contact", {label: 0.15 for label in (
+            "same surname, same phone or flat", "same surname, same building",
+            "related surname (other gender form or similar), same phone or flat",
+            "same surname, contacts unknown", "same surname, contacts differ",
+            "related surname, no shared contact")}),
+    ])
+
+
+@pytest.mark.parametrize(("filled", "m_email", "expected"), [
+    # every record holds a national id (FEBRL's social security number): ~0.95
+    ({"national_id": 100}, 0.9, 0.95),
+    # half hold an e-mail, all a first name: 0.5^2 * 0.9 * 0.9
+    ({"email": 50, "first_name_canon": 100}, 0.9, 0.2025),
+    # e-mail rule and birth-date rule together, as independent
+    ({"email": 50, "first_name_canon": 100, "dob": 50, "last_name_stem": 100}, 0.9,
+     1 - (1 - 0.2025) * (1 - 0.25 * 0.98 * 0.9 * 0.9)),
+    # no e-mail at all: its (untrained) m does not matter
+    ({"dob": 100, "first_name_canon": 100, "last_name_stem": 100}, "level not observed", 0.98 * 0.9 * 0.9),
+    # a needed m untrained: no estimate
+    ({"email": 50, "first_name_canon": 100}, "level not observed", None),
+])
+def test_prior_rules_recall_from_fill_rates_and_m(filled, m_email, expected):
+    got = model._prior_rules_recall(_fs_linker(m_email), _keyed(100, filled))
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_prior_rescaled_to_the_estimated_recall():
+    linker = _fs_linker()
+    linker._settings_obj._probability_two_random_records_match = 1e-4
+    report = model.TrainingReport()
+    model._rescale_prior(linker, _keyed(100, {"national_id": 100}), report)
+    assert report.prior_rules_recall == pytest.approx(0.95)
+    assert linker._settings_obj._probability_two_random_records_match == pytest.approx(1e-4 * 0.6 / 0.95)
+    # the one-duplicate-per-record fallback is not a rule count: left alone
+    linker._settings_obj._probability_two_random_records_match = 1e-3
+    report = model.TrainingReport(fallbacks=["prior: deterministic rules gave 0; set to 0.001"])
+    model._rescale_prior(linker, _keyed(100, {"national_id": 100}), report)
+    assert linker._settings_obj._probability_two_random_records_match == 1e-3
