@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 QC_VALID = 0
 QC_CORRECTED = 1
@@ -76,3 +77,27 @@ def map_distinct(
     for col, dtype in (dtypes or {}).items():
         frame[col] = frame[col].astype(dtype)
     return frame
+
+
+def expand_distinct(distinct: np.ndarray, codes: np.ndarray, dtype: str) -> Any:
+    """Row values from per-distinct values (``codes`` index ``distinct``; ``distinct[-1]`` is
+    the value of blank cells, code -1), as a pandas array of ``dtype`` ("str", "Int8", ...)."""
+    if dtype == "str":
+        spare = len(distinct) - 1
+        taken = pa.array(distinct, type=pa.string(), from_pandas=True).take(
+            pa.array(np.where(codes < 0, spare, codes), type=pa.int64())
+        )
+        return pd.array(taken.to_pandas(), dtype="str")
+    if dtype == "Int8":
+        missing = np.array([v is None for v in distinct.tolist()], dtype=bool)
+        numbers = np.array([0 if v is None else v for v in distinct.tolist()], dtype=np.int8)
+        return pd.arrays.IntegerArray(numbers[codes], missing[codes])
+    return pd.array(distinct[codes], dtype=dtype)
+
+
+def object_array(items: list[Any]) -> np.ndarray:
+    """A 1-d object array holding ``items`` as they are (lists stay list objects)."""
+    out = np.empty(len(items), dtype=object)
+    for k, item in enumerate(items):
+        out[k] = item
+    return out

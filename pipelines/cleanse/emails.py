@@ -43,6 +43,8 @@ from pipelines.cleanse.base import (
     QC_SUSPICIOUS,
     QC_VALID,
     blank_to_none,
+    expand_distinct,
+    object_array,
 )
 
 #: Output columns of :func:`clean_emails`, in order.
@@ -395,7 +397,7 @@ def clean_emails(values: pd.Series) -> pd.DataFrame:
             out = clean_email(raws[i])
             for c in EMAIL_COLUMNS:
                 columns[c][i] = out[c]
-    frame = {c: _expand(columns[c], codes, _DTYPES[c]) for c in EMAIL_COLUMNS}
+    frame = {c: expand_distinct(columns[c], codes, _DTYPES[c]) for c in EMAIL_COLUMNS}
     return pd.DataFrame(frame, index=values.index, columns=EMAIL_COLUMNS)
 
 
@@ -487,7 +489,7 @@ def _hot_rows(
     inverse = slot[keys]
     emails = lowered.to_pylist()
     columns["email"][target] = emails
-    columns["emails"][target] = _objects([[e] for e in emails])
+    columns["emails"][target] = object_array([[e] for e in emails])
     typo_rows = np.flatnonzero(typo)
     if len(typo_rows):
         local_list = local.take(pa.array(typo_rows, type=pa.int64())).to_pylist()
@@ -495,35 +497,12 @@ def _hot_rows(
             f"{loc}@{fix}" for loc, fix in zip(local_list, fix_of_row[typo_rows].tolist())
         ]
     columns["qc_email"][target] = np.array(qc_by_key, dtype=object)[inverse]
-    columns["email_issues"][target] = _objects(issues_by_key)[inverse]
+    columns["email_issues"][target] = object_array(issues_by_key)[inverse]
     return done
 
 
 def _np_lengths(array: Any) -> np.ndarray:
     return np.asarray(pc.utf8_length(array).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _expand(distinct: np.ndarray, codes: np.ndarray, dtype: str) -> Any:
-    """Row values from per-distinct values; ``distinct[-1]`` is the blank-cell value."""
-    if dtype == "str":
-        spare = len(distinct) - 1
-        taken = pa.array(distinct, type=pa.string(), from_pandas=True).take(
-            pa.array(np.where(codes < 0, spare, codes), type=pa.int64())
-        )
-        return pd.array(taken.to_pandas(), dtype="str")
-    if dtype == "Int8":
-        missing = np.array([v is None for v in distinct.tolist()], dtype=bool)
-        numbers = np.array([0 if v is None else v for v in distinct.tolist()], dtype=np.int8)
-        return pd.arrays.IntegerArray(numbers[codes], missing[codes])
-    return pd.array(distinct[codes], dtype=dtype)
-
-
-def _objects(items: list[Any]) -> np.ndarray:
-    """A 1-d object array holding ``items`` as they are (lists stay list objects)."""
-    out = np.empty(len(items), dtype=object)
-    for k, item in enumerate(items):
-        out[k] = item
-    return out
 
 
 @contextmanager

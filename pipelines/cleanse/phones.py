@@ -52,6 +52,8 @@ from pipelines.cleanse.base import (
     QC_SUSPICIOUS,
     QC_VALID,
     blank_to_none,
+    expand_distinct,
+    object_array,
 )
 
 #: Output columns of :func:`clean_phones`, in order.
@@ -1059,7 +1061,7 @@ def clean_phones(values: pd.Series, default_country: str = "RU") -> pd.DataFrame
         out = clean_phone(raws[i], region)
         for c in PHONE_COLUMNS:
             columns[c][i] = out[c]
-    frame = {c: _expand(columns[c], codes, _DTYPES[c]) for c in PHONE_COLUMNS}
+    frame = {c: expand_distinct(columns[c], codes, _DTYPES[c]) for c in PHONE_COLUMNS}
     return pd.DataFrame(frame, index=values.index, columns=PHONE_COLUMNS)
 
 
@@ -1078,29 +1080,6 @@ def _bulk_allocation() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _expand(distinct: np.ndarray, codes: np.ndarray, dtype: str) -> Any:
-    """Row values from per-distinct values; ``distinct[-1]`` is the blank-cell value."""
-    if dtype == "str":
-        spare = len(distinct) - 1
-        taken = pa.array(distinct, type=pa.string(), from_pandas=True).take(
-            pa.array(np.where(codes < 0, spare, codes), type=pa.int64())
-        )
-        return pd.array(taken.to_pandas(), dtype="str")
-    if dtype == "Int8":
-        missing = np.array([v is None for v in distinct.tolist()], dtype=bool)
-        numbers = np.array([0 if v is None else v for v in distinct.tolist()], dtype=np.int8)
-        return pd.arrays.IntegerArray(numbers[codes], missing[codes])
-    return pd.array(distinct[codes], dtype=dtype)
-
-
-def _objects(items: list[Any]) -> np.ndarray:
-    """A 1-d object array holding ``items`` as they are (lists stay list objects)."""
-    out = np.empty(len(items), dtype=object)
-    for k, item in enumerate(items):
-        out[k] = item
-    return out
 
 
 def _hot_rows(
@@ -1166,7 +1145,7 @@ def _hot_rows(
     # Rejected cells: one issue each.
     failed = ~kept
     issue_code = np.where(junk, 0, np.where(status == 2, 1, np.where(status == 3, 2, 3)))[failed]
-    failure_lists = _objects(
+    failure_lists = object_array(
         [["phone:junk_pattern"], ["phone:too_short"], ["phone:too_long"], ["phone:invalid"]]
     )
     columns["qc_phone"][target[failed]] = QC_INVALID
@@ -1221,9 +1200,9 @@ def _hot_rows(
     kept_target = target[idx]
     columns["phone"][kept_target] = e164_list
     with _bulk_allocation():
-        columns["phones"][kept_target] = _objects([[p] for p in e164_list])
+        columns["phones"][kept_target] = object_array([[p] for p in e164_list])
     columns["phone_type"][kept_target] = [type_names.get(k) for k in k_type.tolist()]
     columns["phone_country"][kept_target] = country
     columns["qc_phone"][kept_target] = np.array(qc_by_key, dtype=object)[inverse]
-    columns["phone_issues"][kept_target] = _objects(issues_by_key)[inverse]
+    columns["phone_issues"][kept_target] = object_array(issues_by_key)[inverse]
     return done
