@@ -558,6 +558,7 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
     :func:`match_frame` of the same ``cleansed`` (same row order), to save computing it twice.
     """
     mf = frame if frame is not None else match_frame(cleansed)
+    known_first = _known_names()[0]
     if len(mf) != len(cleansed):
         raise ValueError("frame is not the match frame of these records")
     n = len(cleansed)
@@ -596,7 +597,10 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
         "personal_tax_id": obj(mf["personal_tax_id"]),
         "id_key": obj(id_key),
         "birth_date_any": obj(birth_any),
-        "first_name_key": obj(mf["first_name_canon"]),
+        # a first name no name table knows (neither as written nor its canonical form) is
+        # most often a typo of one that does: it never vetoes (null); two real names do
+        "first_name_key": obj(c if (c in known_first or s in known_first) else None
+                              for c, s in zip(mf["first_name_canon"], mf["first_name_skel"])),
         "last_name_key": obj(mf["last_name_skel"]),
         "middle_name_key": obj(mf["middle_name_skel"]),
     })

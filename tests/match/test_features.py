@@ -309,3 +309,20 @@ def test_unisex_names_found_in_the_data():
     rows = [{"source_id": str(i), "first_name": "Пётр", "gender": "M", "gender_source": "source",
              "qc_gender": 0} for i in range(5)]
     assert "petr" not in F.unisex_first_names(frame(*rows))
+
+
+@pytest.mark.parametrize(
+    ("first_name", "expected_key"),
+    [
+        ("Анна", "ana"),              # a real name keeps its key: two real names can veto
+        ("Марина", "marina"),
+        ("Jessica", "esika"),
+        ("Jesicca", "esika"),         # a typo with the skeleton of a real name
+        ("Саша", "aleksandr"),        # diminutive: the canonical name is known
+        ("Ксюзня", None),             # no table knows it: most likely a typo, never a veto
+        ("Tktif", None),              # "Елена" typed in the wrong keyboard layout
+    ],
+)
+def test_only_known_first_names_can_veto(first_name: str, expected_key: str | None) -> None:
+    df = frame({"source_id": "1", "last_name": "Иванова", "first_name": first_name, "qc_name": 0})
+    assert F.cluster_records(df).loc[0, "first_name_key"] == expected_key
