@@ -554,7 +554,9 @@ def cluster_records(cleansed: pd.DataFrame, frame: pd.DataFrame | None = None) -
     waives birth-date and gender vetoes, see clustering); ``birth_date_any`` is the birth date
     with qc <= 2 (an implausible age is still the date the source holds: with a shared
     identifier, agreeing dates waive the name vetoes); name keys are cross-script
-    skeletons (initials are dropped: they are not names). ``frame`` may be the
+    skeletons (initials are dropped: they are not names), and ``first_name_key`` is null for a
+    first name that no name table knows, as written or in canonical form (most often a typo of
+    a real name, so it must not veto). ``frame`` may be the
     :func:`match_frame` of the same ``cleansed`` (same row order), to save computing it twice.
     """
     mf = frame if frame is not None else match_frame(cleansed)
