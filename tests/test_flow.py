@@ -73,6 +73,7 @@ def test_published_hub(prefect_harness, flow_config: Path) -> None:
         ["loyalty:0000013"]])
     assert all(g.startswith("G") and len(g) == 11 for g in groups)
     assert manifest["match"]["records"] == 8 and manifest["match"]["golden_ids"] == 5
+    assert {"phone", "email"} <= {b["rule"] for b in manifest["match"]["blocking"]}
     assert Path(manifest["match"]["model"]).is_file()
     assert {"cleanse_stage", "publish", "total"} <= manifest["timings"].keys()
     assert {"read", "map", "finalize"} <= manifest["source_timings"]["crm"].keys()
@@ -225,3 +226,15 @@ def test_a_saved_model_is_reused(prefect_harness, flow_config: Path) -> None:
     before = hub / "runs" / first["run_id"] / "match"
     assert pq.read_table(hub / "crosswalk.parquet").equals(pq.read_table(before / "crosswalk.parquet"))
     assert pq.read_table(hub / "pairs.parquet").equals(pq.read_table(before / "pairs.parquet"))
+
+
+def test_block_size_guard_is_reported_without_personal_data(prefect_harness, flow_config: Path) -> None:
+    # Иван Иванов's mobile is on three records: with blocks capped at 2 records the phone
+    # rule skips it (he is still found through his e-mail) and the manifest says so, masked
+    flow_config.write_text(flow_config.read_text(encoding="utf-8") + "match:\n  max_block_size: 2\n",
+                           encoding="utf-8")
+    manifest = run_flow(flow_config)
+    phone = next(b for b in manifest["match"]["blocking"] if b["rule"] == "phone")
+    assert phone["excluded_keys"] == 1 and phone["largest_excluded_block"] == 3
+    text = json.dumps(manifest, ensure_ascii=False)
+    assert "79161234567" not in text and "ivanov@mail.ru" not in text

@@ -81,20 +81,22 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
     timings["features"] = perf_counter() - t0
 
     t0 = perf_counter()
+    training_notes: list[str] = []
     if config.model_path is not None:
         model_json, model_source = io.read_json(config.model_path), "saved"
     elif frame.num_rows < model.MIN_TRAIN_RECORDS:
         model_json, model_source = model.for_small_input(io.read_json(model.BUNDLED_MODEL), frame.num_rows), "bundled"
     else:
-        model_json = model.train(frame, max_pairs=settings.max_pairs, seed=settings.seed, engine=settings.engine,
-                                 max_block_size=settings.max_block_size)
+        model_json, training = model.train_with_report(frame, max_pairs=settings.max_pairs, seed=settings.seed,
+                                                       engine=settings.engine, max_block_size=settings.max_block_size)
         model_source = "trained"
+        training_notes = training.warnings + training.fallbacks
     io.write_json(model_json, out / MODEL_FILE)
     timings["train"] = perf_counter() - t0
 
     t0 = perf_counter()
-    pairs = model.score(frame, model_json, threshold=settings.pairs_threshold, engine=settings.engine,
-                        max_block_size=settings.max_block_size)
+    pairs, scoring = model.score_with_report(frame, model_json, threshold=settings.pairs_threshold,
+                                             engine=settings.engine, max_block_size=settings.max_block_size)
     timings["score"] = perf_counter() - t0
 
     t0 = perf_counter()
@@ -123,7 +125,9 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
     return {
         "records": len(keys), "pairs": pairs.num_rows, "golden_ids": int(crosswalk["golden_id"].nunique()),
         "review_queue": len(queue), "vetoed_links": len(vetoes), "model_source": model_source,
-        "decisions": len(decisions), "timings": timings,
+        "decisions": len(decisions), "candidate_pairs": scoring.candidate_pairs,
+        # per blocking rule: pairs, largest block, keys skipped by the guard (masked examples)
+        "blocking": scoring.guard, "training_notes": training_notes, "timings": timings,
         "files": {name: str(out / name) for name in (CROSSWALK_FILE, PAIRS_FILE, REVIEW_FILE, HISTORY_FILE,
                                                     MODEL_FILE)},
     }
