@@ -17,7 +17,6 @@ import itertools
 import json
 import os
 import shutil
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field

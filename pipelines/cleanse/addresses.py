@@ -44,7 +44,6 @@ way, and once per distinct comma-separated segment. These memo tables are bounde
 from __future__ import annotations
 
 import csv
-import gc
 import re
 from collections.abc import Callable
 from itertools import chain
@@ -64,6 +63,7 @@ from pipelines.cleanse.base import (
     QC_SUSPICIOUS,
     QC_VALID,
     blank_to_none,
+    gc_paused,
 )
 
 _DATA = Path(__file__).with_name("data")
@@ -1885,11 +1885,8 @@ def clean_addresses(parts: pd.DataFrame, default_country: str = "RU") -> pd.Data
         out["qc_address"] = out["qc_address"].astype("Int8")
         return out
     values, combinations, codes = _distinct(parts, present)
-    # Millions of small results survive this loop; the cyclic collector would rescan the
-    # caches and results again and again (a third of the run time), so it waits until the end.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # Millions of small results survive this loop: no cyclic collection until the end.
+    with gc_paused():
         if present == ["address"]:  # free text alone
             texts = values[0]
             given = [i for i, text in enumerate(texts) if text is not None]
@@ -1902,9 +1899,6 @@ def clean_addresses(parts: pd.DataFrame, default_country: str = "RU") -> pd.Data
         else:
             rows = _clean_columns(present, values, combinations, default_country)
         return _frame(rows, codes, parts.index)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _distinct(parts: pd.DataFrame, present: list[str]) -> tuple[list[list[str | None]], list[list[int]], np.ndarray]:

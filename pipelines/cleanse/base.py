@@ -13,7 +13,9 @@ A field that was empty in the source has a null quality code: there was nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -101,3 +103,31 @@ def object_array(items: list[Any]) -> np.ndarray:
     for k, item in enumerate(items):
         out[k] = item
     return out
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause automatic garbage collection while a batch allocates many long-lived objects.
+
+    Cleansing a column builds millions of small containers (rows, cached tokens, lists);
+    CPython's cyclic collector would walk all of them again and again as they accumulate
+    (a fifth to a third of the run time, measured on names and addresses). The rules create
+    no reference cycles, so there is nothing for it to free; its previous state is restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def arrow_mask(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow result as a numpy mask, null counting as False."""
+    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def is_digit_run(digits: str) -> bool:
+    """Ascending or descending digit run, wrapping 9-0: 123456789, 98765, 8901."""
+    return digits in "01234567890123456789" or digits in "98765432109876543210"

@@ -17,11 +17,8 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,8 +39,10 @@ from pipelines.cleanse.base import (
     QC_INVALID,
     QC_SUSPICIOUS,
     QC_VALID,
+    arrow_mask,
     blank_to_none,
     expand_distinct,
+    gc_paused,
     object_array,
 )
 
@@ -391,7 +390,7 @@ def clean_emails(values: pd.Series) -> pd.DataFrame:
     # One spare slot at the end: code -1 (a blank cell) picks it and gets nulls.
     columns = {c: np.full(len(texts) + 1, None, dtype=object) for c in EMAIL_COLUMNS}
     todo = np.array([i for i, t in enumerate(texts) if t is not None], dtype=np.int64)
-    with _bulk_allocation():
+    with gc_paused():
         done = _hot_rows(texts, verbatim, todo, columns)
         for i in todo[~done].tolist():
             out = clean_email(raws[i])
@@ -412,10 +411,6 @@ _V_SPECIAL = r"\.(?:" + "|".join(_SPECIAL_USE) + r")$"
 _V_SAME_CHAR = "^(?:" + "|".join(re.escape(c) + "{4,}" for c in "abcdefghijklmnopqrstuvwxyz0123456789_!#$%&'*+-/=?^`{|}~.") + ")$"
 
 
-def _np_bool(array: Any) -> np.ndarray:
-    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def _hot_rows(
     texts: list[str | None], verbatim: np.ndarray, todo: np.ndarray, columns: dict[str, np.ndarray]
 ) -> np.ndarray:
@@ -430,14 +425,14 @@ def _hot_rows(
         arr = pa.array([texts[i] for i in todo.tolist()], type=pa.string())
     except (pa.ArrowInvalid, UnicodeEncodeError):  # lone surrogates: scalar path
         return done
-    ascii_ = _np_bool(pc.string_is_ascii(arr))
+    ascii_ = arrow_mask(pc.string_is_ascii(arr))
     lowered = pc.ascii_lower(arr)
     hot = (
         ascii_
         & (_np_lengths(arr) <= _EMAIL_MAX_LENGTH)
-        & _np_bool(pc.match_substring_regex(lowered, _V_ADDRESS))
-        & ~_np_bool(pc.match_substring_regex(lowered, _V_DOUBLE_DASH))
-        & ~_np_bool(pc.match_substring_regex(lowered, _V_SPECIAL))
+        & arrow_mask(pc.match_substring_regex(lowered, _V_ADDRESS))
+        & ~arrow_mask(pc.match_substring_regex(lowered, _V_DOUBLE_DASH))
+        & ~arrow_mask(pc.match_substring_regex(lowered, _V_SPECIAL))
     )
     rows = np.flatnonzero(hot)
     if not len(rows):
@@ -450,13 +445,13 @@ def _hot_rows(
     domain = parts.field("domain")
     base = pc.extract_regex(local, r"^(?P<base>[^+]*)").field("base")
     target = todo[rows]
-    as_given = _np_bool(pc.equal(arr, lowered)) & verbatim[target]
-    role = _np_bool(pc.is_in(base, value_set=pa.array(sorted(ROLE_LOCALS))))
+    as_given = arrow_mask(pc.equal(arr, lowered)) & verbatim[target]
+    role = arrow_mask(pc.is_in(base, value_set=pa.array(sorted(ROLE_LOCALS))))
     test = (
-        _np_bool(pc.is_in(base, value_set=pa.array(sorted(TEST_LOCALS))))
-        | _np_bool(pc.is_in(domain, value_set=pa.array(sorted(TEST_DOMAINS))))
-        | _np_bool(pc.match_substring_regex(base, r"^(?:test[._\-]?\d*|asdf+|qwe(?:rty)?\d*)$"))
-        | _np_bool(pc.match_substring_regex(base, _V_SAME_CHAR))
+        arrow_mask(pc.is_in(base, value_set=pa.array(sorted(TEST_LOCALS))))
+        | arrow_mask(pc.is_in(domain, value_set=pa.array(sorted(TEST_DOMAINS))))
+        | arrow_mask(pc.match_substring_regex(base, r"^(?:test[._\-]?\d*|asdf+|qwe(?:rty)?\d*)$"))
+        | arrow_mask(pc.match_substring_regex(base, _V_SAME_CHAR))
     )
     # Domain facts once per distinct domain.
     encoded = domain.dictionary_encode()
@@ -503,20 +498,3 @@ def _hot_rows(
 
 def _np_lengths(array: Any) -> np.ndarray:
     return np.asarray(pc.utf8_length(array).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-@contextmanager
-def _bulk_allocation() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a million small lists.
-
-    Each batch of new container objects triggers a collection that walks every live
-    object; for a 1M-row column that cost more than the work itself. Nothing built under
-    this creates reference cycles, and the previous collector state is restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -35,6 +35,7 @@ from pipelines.cleanse.base import (
     QC_INVALID,
     QC_SUSPICIOUS,
     QC_VALID,
+    is_digit_run,
 )
 
 TAX_ID_COLUMNS = ["tax_id", "qc_tax_id", "tax_id_issues"]
@@ -132,15 +133,10 @@ def snils_is_valid(digits: str) -> bool:
     return snils_check_digits(digits[:9]) == digits[9:]
 
 
-def _is_run(digits: str) -> bool:
-    """Ascending or descending digit run such as 123456789 or 98765."""
-    return digits in "01234567890123456789" or digits in "98765432109876543210"
-
-
 def _inn_is_placeholder(inn: str) -> bool:
     """A checksum-valid INN that looks typed to fill a mandatory field."""
     body = inn[:9] if len(inn) == 10 else inn[:10]
-    return len(set(body[2:])) == 1 or len(set(body)) <= 2 or _is_run(body) or _is_run(body[2:])
+    return len(set(body[2:])) == 1 or len(set(body)) <= 2 or is_digit_run(body) or is_digit_run(body[2:])
 
 
 def _result(value: str | None, qc: int, issues: list[str]) -> dict:
@@ -271,7 +267,7 @@ def _distinct_digits(matrix: np.ndarray) -> np.ndarray:
 
 
 def _runs(matrix: np.ndarray) -> np.ndarray:
-    """Rows that are ascending or descending digit runs (wrapping 9-0, as :func:`_is_run`)."""
+    """Rows that are ascending or descending digit runs (wrapping 9-0, as :func:`~pipelines.cleanse.base.is_digit_run`)."""
     steps = np.diff(matrix, axis=1) % 10
     return (steps == 1).all(axis=1) | (steps == 9).all(axis=1)
 
@@ -342,7 +338,7 @@ def _judge_snils(digits: str, issues: list[str]) -> dict:
         return _national(digits, "snils", QC_SUSPICIOUS, issues + ["national_id:unverifiable_checksum"])
     if snils_check_digits(digits[:9]) != digits[9:]:
         return _national(None, None, QC_INVALID, ["national_id:bad_checksum"])
-    if len(set(digits[:9])) <= 2 or _is_run(digits[:9]):
+    if len(set(digits[:9])) <= 2 or is_digit_run(digits[:9]):
         return _national(digits, "snils", QC_SUSPICIOUS, issues + ["national_id:placeholder"])
     return _national(digits, "snils", QC_CORRECTED if issues else QC_VALID, issues)
 
@@ -350,7 +346,7 @@ def _judge_snils(digits: str, issues: list[str]) -> dict:
 def _judge_passport(digits: str, issues: list[str]) -> dict:
     if set(digits) == {"0"}:
         return _national(None, None, QC_INVALID, ["national_id:placeholder"])
-    if len(set(digits)) <= 2 or _is_run(digits) or set(digits[4:]) == {"0"}:
+    if len(set(digits)) <= 2 or is_digit_run(digits) or set(digits[4:]) == {"0"}:
         return _national(digits, "passport_ru", QC_SUSPICIOUS, issues + ["national_id:placeholder"])
     year = int(digits[2:4])
     if digits[:2] == "00" or _PASSPORT_LAST_YEAR < year < 97:

@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.cleanse.base import is_digit_run
 from pipelines.cleanse.company import fix_lookalikes
 
 TEST_RECORD = "test_record"
@@ -167,10 +168,6 @@ def _analyse(text: str) -> tuple[str, list[str]]:
     return norm, _TOKEN.findall(norm)
 
 
-def _is_run(digits: str) -> bool:
-    return digits in "01234567890123456789" or digits in "98765432109876543210"
-
-
 # --------------------------------------------------------------------------- test markers
 
 
@@ -179,7 +176,7 @@ def _test_level(words: list[str], digits: list[str]) -> str | None:
     lists = _words()
     if not words:
         joined = "".join(digits)
-        return "strong" if len(joined) >= 3 and (len(set(joined)) == 1 or _is_run(joined)) else None
+        return "strong" if len(joined) >= 3 and (len(set(joined)) == 1 or is_digit_run(joined)) else None
     unique = set(words)
     if not unique.isdisjoint(lists["test"]):
         return "strong"
@@ -611,7 +608,7 @@ def _is_junk_address(local: str, domain: str) -> bool:
     _, junk_domain, label = _domain_facts(domain)
     if junk_domain or local in lists["no_email"] or _is_junk_part(local):
         return True
-    if local.isdigit() and len(local) <= 10 and (len(set(local)) == 1 or _is_run(local)):
+    if local.isdigit() and len(local) <= 10 and (len(set(local)) == 1 or is_digit_run(local)):
         return True
     return bool(label) and local == label and (len(local) <= 3 or local in _GENERIC_LOCALS
                                                or local in lists["no_email"])
@@ -632,7 +629,7 @@ def is_junk_phone(text: str) -> bool:
 def _is_placeholder_number(digits: str) -> bool:
     national = digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
     subscriber = national[-7:]
-    return len(set(national)) == 1 or _is_run(national) or len(set(subscriber)) == 1 or _is_run(subscriber)
+    return len(set(national)) == 1 or is_digit_run(national) or len(set(subscriber)) == 1 or is_digit_run(subscriber)
 
 
 # --------------------------------------------------------------------------- records

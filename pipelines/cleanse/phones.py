@@ -24,11 +24,8 @@ name the original range holder and a country-wide list of zones, not facts about
 
 from __future__ import annotations
 
-import gc
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -51,8 +48,11 @@ from pipelines.cleanse.base import (
     QC_INVALID,
     QC_SUSPICIOUS,
     QC_VALID,
+    arrow_mask,
     blank_to_none,
     expand_distinct,
+    gc_paused,
+    is_digit_run,
     object_array,
 )
 
@@ -506,7 +506,7 @@ def _national_prefix_kept(has_plus: bool, digits: str, parsed: _Parsed, default_
 # --------------------------------------------------------------------------------------
 
 def _is_run(digits: str) -> bool:
-    return len(digits) >= 5 and (digits in _ASCENDING or digits in _DESCENDING)
+    return len(digits) >= 5 and is_digit_run(digits)
 
 
 def _junk_kind(nsn: str) -> str | None:
@@ -601,12 +601,8 @@ def _vregion(code: str) -> _VRegion | None:
     return vr
 
 
-def _np_bool(array: pa.Array) -> np.ndarray:
-    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def _v_general(vr: _VRegion, numbers: pa.Array) -> np.ndarray:
-    return _np_bool(pc.match_substring_regex(numbers, vr.general))
+    return arrow_mask(pc.match_substring_regex(numbers, vr.general))
 
 
 def _v_length_codes(region: _Region, lengths: np.ndarray) -> np.ndarray:
@@ -631,11 +627,11 @@ def _v_lengths(numbers: pa.Array) -> np.ndarray:
 def _v_strip(vr: _VRegion, numbers: pa.Array) -> pa.Array:
     """Vectorised :func:`_strip_national_prefix` (no transform rules here)."""
     if vr.prefix_literal is not None:
-        matched = _np_bool(pc.starts_with(numbers, vr.prefix_literal))
+        matched = arrow_mask(pc.starts_with(numbers, vr.prefix_literal))
         after = pc.utf8_slice_codeunits(numbers, len(vr.prefix_literal))
     elif vr.prefix_regex is not None:
         parts = pc.extract_regex(numbers, vr.prefix_regex)
-        matched = _np_bool(parts.is_valid())
+        matched = arrow_mask(parts.is_valid())
         after = pc.fill_null(parts.field("r"), "")
     else:
         return numbers
@@ -646,7 +642,7 @@ def _v_strip(vr: _VRegion, numbers: pa.Array) -> pa.Array:
 def _v_desc(desc: _VDesc | None, numbers: pa.Array, lengths: np.ndarray) -> np.ndarray:
     if desc is None:
         return np.zeros(len(numbers), dtype=bool)
-    ok = _np_bool(pc.match_substring_regex(numbers, desc.pattern))
+    ok = arrow_mask(pc.match_substring_regex(numbers, desc.pattern))
     if desc.lengths:
         ok &= np.isin(lengths, desc.lengths)
     return ok
@@ -702,12 +698,12 @@ def _v_parse(has_plus: np.ndarray, digits: pa.Array, default_region: str) -> tup
     code = str(default.country_code)
     lengths = _v_lengths(digits)
     handled = (lengths >= _MIN_DIGITS) & (lengths <= _MAX_INPUT_STRING_LENGTH)
-    starts_code = _np_bool(pc.starts_with(digits, code))
+    starts_code = arrow_mask(pc.starts_with(digits, code))
     handled &= ~has_plus | starts_code
     if default.idd is not None:
         idd = f"^(?:{_re2(default.idd.pattern)})"
-        handled &= has_plus | ~_np_bool(pc.match_substring_regex(digits, idd))
-    handled &= has_plus | ~_np_bool(pc.starts_with(digits, "00"))
+        handled &= has_plus | ~arrow_mask(pc.match_substring_regex(digits, idd))
+    handled &= has_plus | ~arrow_mask(pc.starts_with(digits, "00"))
     after_code = pc.utf8_slice_codeunits(digits, len(code))
     # International rows: the main region's rules after the country code.
     plus_numbers = after_code
@@ -736,7 +732,7 @@ def _v_parse(has_plus: np.ndarray, digits: pa.Array, default_region: str) -> tup
     nsn = pc.if_else(pa.array(keep), stripped, numbers)
     nsn_lengths = np.where(keep, stripped_lengths, number_lengths)
     handled &= (nsn_lengths >= _MIN_LENGTH_FOR_NSN) & (nsn_lengths <= _MAX_LENGTH_FOR_NSN)
-    handled &= ~_np_bool(pc.match_substring_regex(nsn, "^0+$"))
+    handled &= ~arrow_mask(pc.match_substring_regex(nsn, "^0+$"))
     # Which region of the country code, then the type in that region.
     region_index = np.full(len(digits), -1, dtype=np.int16)
     type_code = np.full(len(digits), PhoneNumberType.UNKNOWN, dtype=np.int16)
@@ -746,7 +742,7 @@ def _v_parse(has_plus: np.ndarray, digits: pa.Array, default_region: str) -> tup
         open_ = region_index == -1
         if len(regions) > 1:
             if vr.leading is not None:  # type: ignore[union-attr]
-                hit = open_ & _np_bool(pc.match_substring_regex(nsn, vr.leading))  # type: ignore[union-attr]
+                hit = open_ & arrow_mask(pc.match_substring_regex(nsn, vr.leading))  # type: ignore[union-attr]
                 region_index[hit] = i
             else:
                 kinds = _v_number_type(vr, nsn, nsn_lengths)  # type: ignore[arg-type]
@@ -780,12 +776,12 @@ _RUNS_ARRAY = pa.array(_RUNS)
 
 def _v_junk(nsn: pa.Array, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`_junk_kind`: (junk, suspicious) masks."""
-    same = _np_bool(pc.match_substring_regex(nsn, _SAME_DIGIT_RE2))
-    run = _np_bool(pc.is_in(nsn, value_set=_RUNS_ARRAY))
+    same = arrow_mask(pc.match_substring_regex(nsn, _SAME_DIGIT_RE2))
+    run = arrow_mask(pc.is_in(nsn, value_set=_RUNS_ARRAY))
     tail = pc.utf8_slice_codeunits(nsn, -7)
     has_tail = lengths >= 7
-    tail_same = has_tail & _np_bool(pc.match_substring_regex(tail, _SAME_DIGIT_RE2))
-    tail_run = has_tail & _np_bool(pc.is_in(tail, value_set=_RUNS_ARRAY))
+    tail_same = has_tail & arrow_mask(pc.match_substring_regex(tail, _SAME_DIGIT_RE2))
+    tail_run = has_tail & arrow_mask(pc.is_in(tail, value_set=_RUNS_ARRAY))
     junk = same | run | tail_same
     return junk, ~junk & tail_run
 
@@ -1065,23 +1061,6 @@ def clean_phones(values: pd.Series, default_country: str = "RU") -> pd.DataFrame
     return pd.DataFrame(frame, index=values.index, columns=PHONE_COLUMNS)
 
 
-@contextmanager
-def _bulk_allocation() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a million small lists.
-
-    Each batch of new container objects triggers a collection that walks every live
-    object; for a 1M-row column that cost more than the work itself. Nothing built under
-    this creates reference cycles, and the previous collector state is restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _hot_rows(
     texts: list[str | None],
     verbatim: np.ndarray,
@@ -1101,7 +1080,7 @@ def _hot_rows(
         arr = pa.array([texts[i] for i in todo.tolist()], type=pa.string())
     except (pa.ArrowInvalid, UnicodeEncodeError):  # lone surrogates: scalar path
         return done
-    rows = np.flatnonzero(_np_bool(pc.match_substring_regex(arr, r"^\+?[0-9 ().\-]+$")))
+    rows = np.flatnonzero(arrow_mask(pc.match_substring_regex(arr, r"^\+?[0-9 ().\-]+$")))
     arr = arr.take(pa.array(rows, type=pa.int64()))
     digits = arr
     for mark in " ().-+":  # plain cells hold nothing else; literal passes beat one regex
@@ -1111,7 +1090,7 @@ def _hot_rows(
     rows, arr, digits = rows[keep], arr.filter(pa.array(keep)), digits.filter(pa.array(keep))
     if not len(rows):
         return done
-    has_plus = _np_bool(pc.starts_with(arr, "+"))
+    has_plus = arrow_mask(pc.starts_with(arr, "+"))
     result = _v_parse(has_plus, digits, region)
     if result is None:
         return done
@@ -1121,8 +1100,8 @@ def _hot_rows(
         kept_prefix = (
             (parsed.status == 1)
             & ~has_plus
-            & _np_bool(pc.equal(parsed.nsn, digits))
-            & _np_bool(pc.match_substring_regex(digits, f"^(?:{_re2(prefix.pattern)})"))
+            & arrow_mask(pc.equal(parsed.nsn, digits))
+            & arrow_mask(pc.match_substring_regex(digits, f"^(?:{_re2(prefix.pattern)})"))
         )
         parsed.status[kept_prefix] = 2
     handled = parsed.handled
@@ -1137,8 +1116,8 @@ def _hot_rows(
 
     junk, suspicious = _v_junk(nsn, _v_lengths(nsn))
     junk |= (status != 0) & ~junk & ~suspicious & (
-        _np_bool(pc.match_substring_regex(digits, _SAME_DIGIT_RE2))
-        | _np_bool(pc.is_in(digits, value_set=_RUNS_ARRAY))
+        arrow_mask(pc.match_substring_regex(digits, _SAME_DIGIT_RE2))
+        | arrow_mask(pc.is_in(digits, value_set=_RUNS_ARRAY))
     )
     kept = ~junk & (status <= 1)
 
@@ -1157,7 +1136,7 @@ def _hot_rows(
         return done
     code = str(regions[0].country_code)
     e164 = pc.binary_join_element_wise(f"+{code}", nsn.filter(pa.array(kept)), "")
-    as_given = _np_bool(pc.equal(arr.filter(pa.array(kept)), e164)) & verbatim[target[idx]]
+    as_given = arrow_mask(pc.equal(arr.filter(pa.array(kept)), e164)) & verbatim[target[idx]]
     e164_list = e164.to_pylist()
     k_status = status[idx]
     k_type = np.where(k_status == 0, type_code[idx], -1)
@@ -1199,7 +1178,7 @@ def _hot_rows(
     type_names = {kind: _TYPE_NAMES.get(kind, "other") for kind in set(k_type.tolist()) if kind >= 0}
     kept_target = target[idx]
     columns["phone"][kept_target] = e164_list
-    with _bulk_allocation():
+    with gc_paused():
         columns["phones"][kept_target] = object_array([[p] for p in e164_list])
     columns["phone_type"][kept_target] = [type_names.get(k) for k in k_type.tolist()]
     columns["phone_country"][kept_target] = country

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.cleanse import addresses, company, dates, emails, flags, ids, junk, names, phones
-from pipelines.cleanse.base import QC_CORRECTED, QC_INVALID, QC_SUSPICIOUS, blank_to_none
+from pipelines.cleanse.base import QC_CORRECTED, QC_INVALID, QC_SUSPICIOUS
 from pipelines.config import Source
 from pipelines.io import FILE_COL, LINE_COL, MalformedRecord
 from pipelines.schema import (
