@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from pipelines import io
 from pipelines.config import load_config
-from pipelines.match import clustering, engines, features, model, review, stable_ids
+from pipelines.match import blocking, clustering, engines, features, model, review, stable_ids
 from pipelines.schema import CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_ID_HISTORY
 
 MODEL_FILE = "match_model.json"
@@ -81,6 +81,9 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
     timings["features"] = perf_counter() - t0
 
     t0 = perf_counter()
+    guarded = blocking.apply_guard(frame, max_block_size=settings.max_block_size)  # for training and scoring
+    timings["guard"] = perf_counter() - t0
+    t0 = perf_counter()
     training_notes: list[str] = []
     if config.model_path is not None:
         model_json, model_source = io.read_json(config.model_path), "saved"
@@ -88,7 +91,8 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
         model_json, model_source = model.for_small_input(io.read_json(model.BUNDLED_MODEL), frame.num_rows), "bundled"
     else:
         model_json, training = model.train_with_report(frame, max_pairs=settings.max_pairs, seed=settings.seed,
-                                                       engine=settings.engine, max_block_size=settings.max_block_size)
+                                                       engine=settings.engine, max_block_size=settings.max_block_size,
+                                                       guarded=guarded)
         model_source = "trained"
         training_notes = training.warnings + training.fallbacks
     io.write_json(model_json, out / MODEL_FILE)
@@ -96,7 +100,8 @@ def match_job(config_path: str, cleansed_paths: list[str], run_folder: str, run_
 
     t0 = perf_counter()
     pairs, scoring = model.score_with_report(frame, model_json, threshold=settings.pairs_threshold,
-                                             engine=settings.engine, max_block_size=settings.max_block_size)
+                                             engine=settings.engine, max_block_size=settings.max_block_size,
+                                             guarded=guarded)
     timings["score"] = perf_counter() - t0
 
     t0 = perf_counter()

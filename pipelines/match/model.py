@@ -458,15 +458,21 @@ def train_with_report(
     seed: int,
     engine: str = "duckdb",
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    guarded: tuple[pa.Table, list[dict[str, Any]]] | None = None,
 ) -> tuple[dict[str, Any], TrainingReport]:
-    """Like :func:`train`, also returning the :class:`TrainingReport`."""
+    """Like :func:`train`, also returning the :class:`TrainingReport`.
+
+    ``guarded``: the result of :func:`blocking.apply_guard` on ``frame`` with this
+    ``max_block_size``, when the caller already has it (training then scoring one frame
+    need the guard once); computed here otherwise.
+    """
     from splink import Linker
 
     _check_engine(engine)
     report = TrainingReport()
     secs = report.seconds
     with _timed(secs, "guard"):
-        keyed, report.guard = apply_guard(frame, max_block_size=max_block_size)
+        keyed, report.guard = guarded or apply_guard(frame, max_block_size=max_block_size)
     report.records = keyed.num_rows
     report.u_max_pairs = _u_max_pairs(keyed.num_rows, max_pairs)
 
@@ -598,15 +604,21 @@ def score_with_report(
     threshold: float,
     engine: str = "duckdb",
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    guarded: tuple[pa.Table, list[dict[str, Any]]] | None = None,
 ) -> tuple[pa.Table, ScoreReport]:
-    """Like :func:`score`, also returning the :class:`ScoreReport`."""
+    """Like :func:`score`, also returning the :class:`ScoreReport`.
+
+    ``guarded``: the result of :func:`blocking.apply_guard` on ``frame`` with this
+    ``max_block_size``, when the caller already has it (training then scoring one frame
+    need the guard once); computed here otherwise.
+    """
     from splink import Linker
 
     _check_engine(engine)
     report = ScoreReport()
     secs = report.seconds
     with _timed(secs, "guard"):
-        keyed, report.guard = apply_guard(frame, max_block_size=max_block_size)
+        keyed, report.guard = guarded or apply_guard(frame, max_block_size=max_block_size)
     report.records = keyed.num_rows
     settings = settings_for_engine(model, engine)
     settings["retain_matching_columns"] = False

@@ -53,3 +53,16 @@ def test_no_records_give_empty_tables(tmp_path: Path) -> None:
     frame, records, keys = build_features([empty])
     assert frame.num_rows == len(records) == len(keys) == 0
     assert "unique_id" in frame.column_names and "record_key" in records.columns
+
+
+def test_a_guard_computed_once_gives_the_same_pairs(cleansed_files: list[Path]) -> None:
+    from pipelines.match import blocking, model
+
+    frame = build_features(cleansed_files)[0]
+    bundled = model.for_small_input(io.read_json(model.BUNDLED_MODEL), frame.num_rows)
+    alone, report = model.score_with_report(frame, bundled, threshold=0.2)
+    shared, shared_report = model.score_with_report(frame, bundled, threshold=0.2,
+                                                    guarded=blocking.apply_guard(frame))
+    keys = [("record_key_l", "ascending"), ("record_key_r", "ascending")]
+    assert alone.num_rows > 0 and alone.sort_by(keys).equals(shared.sort_by(keys))
+    assert report.guard == shared_report.guard
