@@ -479,6 +479,10 @@ def _parse_digits(has_plus: bool, digits: str, default_region: str) -> tuple[_Pa
     if len(digits) < _MIN_DIGITS:
         return _Parsed(_TOO_SHORT), False
     parsed = _fast_parse(has_plus, digits, default_region) or _slow_parse(has_plus, digits, default_region)
+    if has_plus and parsed.status != _VALID:
+        unstripped = _unstripped_valid(digits, parsed)
+        if unstripped is not None:
+            return unstripped, False
     if has_plus and parsed.status not in (_VALID, _POSSIBLE):
         retry = _fast_parse(False, digits, default_region) or _slow_parse(False, digits, default_region)
         if retry.status == _VALID:
@@ -486,6 +490,24 @@ def _parse_digits(has_plus: bool, digits: str, default_region: str) -> tuple[_Pa
     if _national_prefix_kept(has_plus, digits, parsed, default_region):
         return _Parsed(_TOO_SHORT, None, parsed.nsn, parsed.country), False
     return parsed, False
+
+
+def _unstripped_valid(digits: str, parsed: _Parsed) -> _Parsed | None:
+    """The international number read without removing a national prefix, if that makes one.
+
+    phonenumbers strips a national prefix even after the country code ("+375 8 10 ..."
+    loses its 8), so an E.164 number this module wrote from "8 10 ..." would not read
+    back the same. Called only when the stripped reading is not valid: then the digits
+    as written after the country code win if they make a valid or possible number.
+    """
+    if parsed.e164 is None or parsed.nsn is None:
+        return None
+    code = parsed.e164[1:len(parsed.e164) - len(parsed.nsn)]
+    rest = digits[len(code):]
+    if not code or not digits.startswith(code) or rest == parsed.nsn or not rest or rest.startswith("0"):
+        return None
+    as_written = _from_number(phonenumbers.PhoneNumber(country_code=int(code), national_number=int(rest)))
+    return as_written if as_written.status in (_VALID, _POSSIBLE) else None
 
 
 def _national_prefix_kept(has_plus: bool, digits: str, parsed: _Parsed, default_region: str) -> bool:

@@ -63,6 +63,9 @@ CASES = [
     # Belarus, Ukraine, UK, Germany, USA with their own default country
     ("+375 29 315-27-48", "RU", "+375293152748", None, "mobile", None, "BY", 1, [R, "phone:foreign"]),
     ("8 029 315 27 48", "BY", "+375293152748", None, "mobile", None, "BY", 1, [R]),
+    # phonenumbers alone would strip the 8 after +375 and read a different number back
+    ("+3758101234565", "BY", "+3758101234565", None, "premium", None, "BY", 2, ["phone:premium_rate"]),
+    ("+3758110345675", "BY", "+3758110345675", None, None, None, "BY", 2, ["phone:possibly_valid"]),
     ("+380 44 279 15 80", "RU", "+380442791580", None, "fixed", None, "UA", 1, [R, "phone:foreign"]),
     ("050 318 24 76", "UA", "+380503182476", None, "mobile", None, "UA", 1, [R]),
     ("020 7946 0958", "GB", "+442079460958", None, "fixed", None, "GB", 1, [R]),
