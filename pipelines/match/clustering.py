@@ -38,9 +38,14 @@ Algorithm (exactly a constrained Kruskal, made cheap for the common case):
    is vetoed at once (vectorised): it could never be accepted;
 3. components are recomputed over the remaining links; those that still hold a conflicting
    pair (a chain: a-b fine, b-c fine, a-c not) run the greedy -- links by probability
-   descending, ties by record keys; two groups merge only when no member of one conflicts
-   with a member of the other. So a chained component is split on its weakest links, and
-   every vetoed link joins two groups that really conflict.
+   descending, ties by record keys; two groups merge only when, for every kind on which a
+   member of one conflicts with a member of the other, some pair across the two groups
+   *vouches* for that kind (the same known birth date, gender, first name or patronymic, or
+   the waivers above; identifiers and cannot-links are never vouched for). A group holds two
+   birth dates or first names only because a waiver let one person's typo or second name in,
+   and a record agreeing with that person's other records is the same person (FEBRL3: +.015
+   F1, no change on the demo's households). So a chained component is split on its weakest
+   links, and every vetoed link joins two groups that really conflict.
 
 Measured (``benchmarks/match_cluster.py``, 2 loaded cores): 1.8M records, 5M pairs, 418k
 vetoes in ~5.3 s, ~0.4 GB above the inputs.
@@ -657,6 +662,33 @@ def _names_waived(ta: tuple[int, ...], tb: tuple[int, ...]) -> bool:
     return shared and da >= 0 and db >= 0 and date_keys_compatible(da, db)
 
 
+def _excuse_bits(sa: tuple[int, ...], sb: tuple[int, ...],
+                 na: tuple[int, int, int], nb: tuple[int, int, int]) -> int:
+    """Kinds on which two records *vouch* for joining their groups: the same known birth date
+    (2), gender (4), first name (32) or patronymic (64); a shared identifier vouches for the
+    birth date and gender, a shared identifier with compatible birth dates for the names
+    (the waivers of :func:`record_conflicts`).
+
+    Two groups conflict on one of these kinds only when no pair across them vouches for it:
+    a group holds two birth dates or two first names only because a waiver put one person's
+    typo or second name into it, and a record that agrees with the person's other record
+    is that person too (FEBRL: "Connor 1935-12-22" joins the group where a record with a
+    mistyped 1950 birth date came in through the shared id)."""
+    out = 0
+    shared = (sa[5] >= 0 and sa[5] == sb[5]) or (sa[4] >= 0 and sa[4] == sb[4])
+    if shared or (sa[0] >= 0 and sa[0] == sb[0]):
+        out |= 2
+    if shared or (sa[1] >= 0 and sa[1] == sb[1]):
+        out |= 4
+    if na[0] >= 0 and na[0] == nb[0]:
+        out |= 32
+    if na[2] >= 0 and na[2] == nb[2]:
+        out |= 64
+    if _names_waived(sa, sb):
+        out |= 96
+    return out
+
+
 def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.ndarray,
                  ep: np.ndarray, mi: np.ndarray, mj: np.ndarray, ci: np.ndarray, cj: np.ndarray,
                  codes: _NameCodes) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]]:
@@ -679,6 +711,7 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
                    prep.last[members].tolist(), prep.middle[members].tolist()))
     tuples: list[set[tuple[int, int, int, int]] | None] = [None] * m  # None: the root's own
     memo: dict[tuple[tuple[int, int, int, int], tuple[int, int, int, int]], int] = {}
+    excuse_memo: dict[tuple[tuple[int, int, int, int], tuple[int, int, int, int]], int] = {}
     cannot: dict[int, set[int]] = {}
     for a, b in zip(local[ci].tolist(), local[cj].tolist()):
         if a >= 0 and b >= 0:
@@ -710,6 +743,14 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
             memo[key] = hit
         return hit
 
+    def pair_excuses(ta: tuple[int, int, int, int], tb: tuple[int, int, int, int]) -> int:
+        key = (ta, tb) if ta < tb else (tb, ta)
+        hit = excuse_memo.get(key)
+        if hit is None:
+            hit = excuse_memo[key] = _excuse_bits(prep.strong_values[ta[0]], prep.strong_values[tb[0]],
+                                                  ta[1:], tb[1:])
+        return hit
+
     def group_bits(ra: int, rb: int) -> int:
         out = 0
         pa_, pb_ = cannot.get(ra), cannot.get(rb)
@@ -722,11 +763,13 @@ def _constrained(prep: _Prepared, members: np.ndarray, ei: np.ndarray, ej: np.nd
             if own[ra] != own[rb]:
                 out |= pair_bits(own[ra], own[rb])
             return out
+        conflicts = excused = 0
         for x in (ta if ta is not None else (own[ra],)):
             for y in (tb if tb is not None else (own[rb],)):
                 if x != y:
-                    out |= pair_bits(x, y)
-        return out
+                    conflicts |= pair_bits(x, y)
+                excused |= pair_excuses(x, y)
+        return out | (conflicts & ~excused)
 
     def union(ra: int, rb: int) -> None:
         if size[ra] < size[rb]:
@@ -815,9 +858,13 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame | pa.Table, *, threshold:
       :data:`CONFLICT_KINDS` order), or ``chain:<kinds>`` when the two records agree but
       other members of their two groups conflict.
 
-    Guarantees: every record is in exactly one cluster; no cluster holds a conflicting or
-    cannot-linked pair unless the two are joined by must-links (a must-link unit); records of
-    one must-link unit are always together; each cluster is connected by accepted links and
+    Guarantees: every record is in exactly one cluster; a link whose own two records conflict
+    is never accepted; no cluster holds two different national ids of one type, two
+    different personal tax ids or a cannot-linked pair unless the two are joined by
+    must-links (a must-link unit); two records conflicting on a birth date, gender, first
+    name or patronymic share a cluster only when another pair across their groups vouched
+    for that kind when the groups joined (:func:`_excuse_bits`); records of one must-link
+    unit are always together; each cluster is connected by accepted links and
     lies inside one connected component of all links (so there are never fewer clusters than
     components); any two clusters joined by a vetoed pair conflict; the result does not
     depend on row order.
@@ -906,6 +953,10 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame | pa.Table, *, threshold:
         "cluster": pd.Series(cluster_no, dtype="int64"),
         "cluster_probability": pd.Series(best, dtype="float64"),
     })
+    # a vetoed link may still end inside one cluster when others vouched for the join
+    across = cluster_no[veto_i] != cluster_no[veto_j]
+    veto_i, veto_j, veto_p = veto_i[across], veto_j[across], veto_p[across]
+    veto_reason = [r for r, keep in zip(veto_reason, across.tolist()) if keep]
     order = np.lexsort((veto_j, veto_i, -veto_p))
     vetoes = pd.DataFrame({
         "record_key_l": _str_series(prep.key_array.take(pa.array(veto_i[order], pa.int64()))),
@@ -927,7 +978,7 @@ def _resolve_conflicts(prep: _Prepared, unit: np.ndarray, comp: np.ndarray, flag
     by the greedy, so those are vetoed at once, vectorised. Components are then recomputed
     over the remaining links; only those that still hold a conflicting pair (a chain: a-b and
     b-c fine, a-c not) run the greedy. The partition is the one the greedy over all links
-    would give.
+    without the direct conflicts would give.
     """
     n = prep.n
     n_comp = len(flagged)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pipelines.match.clustering import (
     ASSIGNMENT_COLUMNS, VETO_COLUMNS, birth_dates_conflict, cluster, date_key,
-    names_compatible, pair_conflicts, record_conflicts,
+    names_compatible, pair_conflicts, record_conflicts, share_identifier,
 )
 
 D = dt.date
@@ -232,6 +232,42 @@ def test_split_on_weakest_link() -> None:
     assert groups(a) == {frozenset({"a"}), frozenset({"b", "c"})}
 
 
+def test_a_record_joins_a_person_whose_other_record_it_agrees_with() -> None:
+    """FEBRL-style: one person's records, one with a replaced first name (in through the
+    shared id and birth date), one with a mistyped birth date (in through the shared id).
+    A third record with a mistyped id agrees with the person's own name and birth date:
+    it joins, although it conflicts with the odd records themselves."""
+    recs = frame({
+        "org": R("erin", "maynard", bd=D(1997, 4, 30), idk=":7429462"),
+        "dup2": R("hayley", "maynard", bd=D(1997, 4, 30), idk=":7429462"),   # replaced name
+        "dup3": R("erin", "maynard", bd=D(1950, 1, 3), idk=":7429462"),      # mistyped date
+        "dup1": R("erin", "maynard", bd=D(1997, 4, 30), idk=":1815999"),     # mistyped id
+    })
+    edges = [("org", "dup2", 0.999), ("dup3", "org", 0.998), ("dup1", "dup2", 0.99),
+             ("dup1", "dup3", 0.985), ("dup1", "org", 0.98)]
+    a, v = cluster(recs, pairs_of(edges), threshold=0.9)
+    assert groups(a) == {frozenset(recs["record_key"])}
+    assert v.empty  # vetoes list links between clusters only
+    # without the vouching record the conflicts stand
+    a, v = cluster(recs[recs["record_key"] != "org"], pairs_of(edges[2:4]), threshold=0.9)
+    assert groups(a) == {frozenset({"dup1"}), frozenset({"dup2"}), frozenset({"dup3"})}
+    assert set(v["reason"]) == {"first_name", "birth_date"}
+
+
+def test_household_members_do_not_vouch_for_each_other() -> None:
+    """Twins share surname, birth date and address; a record agreeing with one twin's name
+    joins that twin only, and a shared birth date does not excuse the other first name."""
+    recs = frame({
+        "a1": R("maria", "petrova", bd=D(2001, 5, 5), g="F"),
+        "a2": R("maria", "petrova", bd=D(2001, 5, 5)),
+        "b1": R("daria", "petrova", bd=D(2001, 5, 5), g="F"),
+        "c1": R("ivan", "petrov", bd=D(1970, 1, 1), g="M"),   # father: same flat
+    })
+    edges = [("a1", "a2", 0.99), ("a2", "b1", 0.97), ("a1", "b1", 0.96), ("b1", "c1", 0.95)]
+    a, v = cluster(recs, pairs_of(edges), threshold=0.9)
+    assert groups(a) == {frozenset({"a1", "a2"}), frozenset({"b1"}), frozenset({"c1"})}
+
+
 def test_clean_component_is_plain_connected_components() -> None:
     recs = frame({k: R("anna", "orlova", bd=D(1970, 7, 7)) for k in "abcde"})
     a, v = cluster(recs, pairs_of([("a", "b", 0.95), ("b", "c", 0.91), ("d", "e", 0.5)]), threshold=0.9)
@@ -249,12 +285,19 @@ def test_must_link_overrides_conflicts_and_cannot_link_vetoes() -> None:
     a, v = cluster(recs, pairs, threshold=0.9,
                    must_link=pd.DataFrame({"record_key_l": ["b"], "record_key_r": ["a"]}),
                    cannot_link=pd.DataFrame({"record_key_l": ["d"], "record_key_r": ["c"]}))
-    # a+b by the steward; c conflicts with b (no must-link between them); d is cannot-linked to c
-    assert groups(a) == {frozenset("ab"), frozenset("c"), frozenset("d")}
+    # a+b by the steward; c conflicts with b but has a's birth date, so a vouches for it;
+    # d is cannot-linked to c
+    assert groups(a) == {frozenset("abc"), frozenset("d")}
     prob = dict(zip(a["record_key"], a["cluster_probability"]))
     assert prob["a"] == 1.0 and prob["b"] == 1.0
     reasons = dict(zip(zip(v["record_key_l"], v["record_key_r"]), v["reason"]))
-    assert reasons == {("a", "c"): "chain:birth_date", ("c", "d"): "cannot_link"}
+    assert reasons == {("c", "d"): "cannot_link"}
+    # with a birth date of its own, c conflicts with the whole steward's unit
+    recs.loc[recs["record_key"] == "c", "birth_date"] = D(1990, 1, 1)
+    a, v = cluster(recs, pairs, threshold=0.9,
+                   must_link=pd.DataFrame({"record_key_l": ["b"], "record_key_r": ["a"]}))
+    assert groups(a) == {frozenset("ab"), frozenset("cd")}
+    assert dict(zip(zip(v["record_key_l"], v["record_key_r"]), v["reason"])) == {("a", "c"): "birth_date"}
 
 
 def test_must_link_without_a_scored_pair_and_contradicting_cannot_link() -> None:
@@ -381,21 +424,54 @@ def reference(recs: pd.DataFrame, pairs: pd.DataFrame, must: list, cannot: list,
         uf.union(a, b)
     cannot_set = {frozenset(p) for p in cannot}
 
-    def bad(x: str, y: str) -> bool:
+    def kinds(x: str, y: str) -> set[str]:
         if unit.find(x) == unit.find(y):
-            return False
-        return bool(record_conflicts(rows[x], rows[y])) or frozenset((x, y)) in cannot_set
+            return set()
+        return set(record_conflicts(rows[x], rows[y]))
 
     links = sorted(((-p, min(a, b), max(a, b)) for a, b, p in pairs.itertuples(index=False) if p >= thr))
     for _, a, b in links:
         ra, rb = uf.find(a), uf.find(b)
-        if ra == rb:
+        if ra == rb or kinds(a, b):  # a link whose own two records conflict: never
             continue
         ga = [x for x in keys if uf.find(x) == ra]
         gb = [x for x in keys if uf.find(x) == rb]
-        if not any(bad(x, y) for x in ga for y in gb):
+        if any(frozenset((x, y)) in cannot_set and unit.find(x) != unit.find(y) for x in ga for y in gb):
+            continue
+        conflicting = set().union(*(kinds(x, y) for x in ga for y in gb))
+        vouched = set().union(*(vouches(rows[x], rows[y]) for x in ga for y in gb))
+        if not conflicting - vouched:
             uf.union(a, b)
     return uf.groups()
+
+
+def vouches(x: dict, y: dict) -> set[str]:
+    """Kinds on which two records vouch for joining their groups (clustering's docstring):
+    equal known birth date / gender / first name / patronymic; a shared identifier vouches
+    for birth date and gender, with compatible known birth dates also for the names."""
+    def same(col: str) -> bool:
+        return x.get(col) is not None and x.get(col) == y.get(col)
+
+    def dkey(r: dict) -> Any:
+        return date_key(r.get("birth_date"))
+
+    def dany(r: dict) -> Any:
+        return date_key(r.get("birth_date_any")) or dkey(r)
+
+    shared = share_identifier(x, y)
+    out = set()
+    if shared or (dkey(x) is not None and dkey(x) == dkey(y)):
+        out.add("birth_date")
+    if shared or same("gender"):
+        out.add("gender")
+    if same("first_name_key"):
+        out.add("first_name")
+    if same("middle_name_key"):
+        out.add("middle_name")
+    if shared and dany(x) is not None and dany(y) is not None and not birth_dates_conflict(
+            x.get("birth_date_any") or x.get("birth_date"), y.get("birth_date_any") or y.get("birth_date")):
+        out |= {"first_name", "middle_name"}
+    return out
 
 
 def links(must: list) -> pd.DataFrame:
@@ -433,7 +509,8 @@ def test_invariants_against_reference(problem: tuple, thr: float) -> None:
         if unit.find(x) == unit.find(y):
             assert cl[x] == cl[y]
         elif cl[x] == cl[y]:
-            assert not record_conflicts(rows[x], rows[y])
+            # identifiers never conflict inside a cluster; other kinds only when vouched for
+            assert not {"national_id", "tax_id"} & set(record_conflicts(rows[x], rows[y]))
             assert (x, y) not in cannot and (y, x) not in cannot
     # vetoes: exactly the links between different clusters
     across = {(min(x, y), max(x, y)) for x, y, p in pairs.itertuples(index=False)

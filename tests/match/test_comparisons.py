@@ -88,6 +88,9 @@ FIRST_NAME = [
     ("Белов Евгений", "Белова Евгения", "same name, other gender form (Aleksandr / Aleksandra)"),
     ("Белов Иван", "Белова Иванна", "same name, other gender form (Aleksandr / Aleksandra)"),
     ("Федоров Константин", "Федоров Констнатин", "first name typo (similar, one side unknown)"),
+    # one slip in a short name: Jaro-Winkler 0.89, one edit
+    ("Mccarthy Jarod", "Mccarthy Jatod", "first name typo (similar, one side unknown)"),
+    ("Mccarthy Jarod", "Mccarthy Jatodd", "different first name"),
     ("Смирнов А. В.", "Смирнов Андрей Викторович", "initial agrees"),
     ("Смирнов А. В.", "Смирнов Борис Викторович", "different first name"),
     ("Смирнов", "Смирнов Андрей", "null"),
@@ -231,8 +234,18 @@ def test_surname_contact_levels(lname, lfields, rname, rfields, expected):
 IDS = [
     ("national_id", dict(national_id="4526244253", qc_national_id=0),
      dict(national_id="4526 244253", qc_national_id=0), "same national id"),
+    # one typing slip (a digit changed, dropped, two neighbours swapped): evidence, weaker
+    # than the same id (two valid passports of one type still veto in clustering)
     ("national_id", dict(national_id="4526244253", qc_national_id=0),
-     dict(national_id="4526244254", qc_national_id=0), "different national id"),
+     dict(national_id="4526244254", qc_national_id=0), "national id one typo apart"),
+    ("national_id", dict(national_id="4526244253", qc_national_id=0),
+     dict(national_id="4526242453", qc_national_id=0), "national id one typo apart"),
+    ("national_id", dict(national_id="4526244253", qc_national_id=0),
+     dict(national_id="452624253", qc_national_id=2), "national id one typo apart"),
+    ("national_id", dict(national_id="4526244253", qc_national_id=0),
+     dict(national_id="4526244354", qc_national_id=0), "different national id"),
+    ("national_id", dict(national_id="45262", national_id_type="other", qc_national_id=2),
+     dict(national_id="45263", national_id_type="other", qc_national_id=2), "different national id"),
     # an odd-looking id (implausible passport series, an unknown id type) equal on both
     # sides is still one document: evidence (vetoes use only valid ids, see clustering)
     ("national_id", dict(national_id="9487909168", qc_national_id=2),
@@ -240,7 +253,9 @@ IDS = [
     ("national_id", dict(national_id="1804974", national_id_type="other", qc_national_id=2),
      dict(national_id="1804974", national_id_type="other", qc_national_id=2), "same national id"),
     ("national_id", dict(national_id="4086030", national_id_type="other", qc_national_id=2),
-     dict(national_id="4086300", national_id_type="other", qc_national_id=2), "different national id"),
+     dict(national_id="4086300", national_id_type="other", qc_national_id=2), "national id one typo apart"),
+    ("national_id", dict(national_id="4086030", national_id_type="other", qc_national_id=2),
+     dict(national_id="4068300", national_id_type="other", qc_national_id=2), "different national id"),
     ("national_id", dict(national_id="4526244253", qc_national_id=0), dict(qc_national_id=None), "null"),
     ("personal_tax_id", dict(tax_id="774750787365", qc_tax_id=0),
      dict(tax_id="774750787365", qc_tax_id=0), "same personal tax id"),
