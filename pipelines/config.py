@@ -94,6 +94,70 @@ class MatchSettings(_Strict):
         return self
 
 
+#: Survivorship criteria (README, "Golden record"): each orders a group's candidate values.
+SurvivorshipRule = Literal["validated", "trust_decay", "most_recent", "most_complete", "most_frequent"]
+
+#: Attribute groups of the golden record and their default criteria, applied in order; ties
+#: are broken by source trust, then recency, then the smallest record key. Phones and e-mails
+#: are aggregated (every distinct valid value, ordered by the criteria: primary first).
+DEFAULT_SURVIVORSHIP: dict[str, tuple[str, ...]] = {
+    "name": ("validated", "most_complete", "trust_decay"),
+    "gender": ("validated", "most_frequent", "trust_decay"),
+    "birth_date": ("validated", "most_frequent", "trust_decay"),
+    "phones": ("validated", "most_frequent", "trust_decay"),
+    "emails": ("validated", "most_frequent", "trust_decay"),
+    "address": ("validated", "most_complete", "most_recent"),
+    "company": ("validated", "most_recent"),
+    "tax_id": ("validated", "most_frequent", "trust_decay"),
+    "national_id": ("validated", "most_frequent", "trust_decay"),
+}
+
+
+class DecaySettings(_Strict):
+    """``survivorship.decay``: a value's trust falls linearly from its source's trust to
+    ``floor`` over ``period_days`` of the record's age (as of the run date); a record without
+    a date is as old as the period."""
+
+    period_days: int = Field(default=730, gt=0)
+    floor: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
+class SurvivorshipSettings(_Strict):
+    """The ``survivorship:`` section: which value of each attribute group wins."""
+
+    decay: DecaySettings = DecaySettings()
+    #: group -> criteria in order (a single name or a list); groups not given keep the defaults
+    rules: dict[str, tuple[SurvivorshipRule, ...]] = Field(default_factory=dict)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rule_lists(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for group, rules in value.items():
+            if group not in DEFAULT_SURVIVORSHIP:
+                raise ValueError(f"{group}: unknown attribute group (expected one of: "
+                                 f"{', '.join(DEFAULT_SURVIVORSHIP)})")
+            out[group] = [rules] if isinstance(rules, str) else rules
+            if not out[group]:
+                raise ValueError(f"{group}: expected at least one rule")
+        return out
+
+    def rules_for(self, group: str) -> tuple[str, ...]:
+        """The criteria of ``group``: configured, else the default."""
+        return tuple(self.rules.get(group, DEFAULT_SURVIVORSHIP[group]))
+
+
+class GoldenSettings(_Strict):
+    """The ``golden:`` section: household and organisation linking limits."""
+
+    #: an address or landline shared by more golden customers than this is no household
+    max_household: int = Field(default=12, ge=2)
+    #: a company key shared by more golden customers than this is skipped (a placeholder)
+    max_organisation: int = Field(default=5000, ge=2)
+
+
 ColumnRef = str | list[str]
 
 
@@ -181,6 +245,8 @@ class HubConfig(_Strict):
     hub: HubSettings = HubSettings()
     sources: list[Source] = Field(min_length=1)
     match: MatchSettings = MatchSettings()
+    survivorship: SurvivorshipSettings = SurvivorshipSettings()
+    golden: GoldenSettings = GoldenSettings()
     path: Path = Path("hub.yml")
     sha256: str = ""
 

@@ -1,9 +1,11 @@
-"""The Prefect flow ``consolidate``: ingest and cleanse every source, then publish the hub.
+"""The Prefect flow ``consolidate``: ingest and cleanse every source, match, build golden records, publish.
 
 Tasks sit at I/O boundaries and pass paths, not frames. Per customers source:
 ``ingest-<source>`` reads the snapshot and writes mapped parts; ``cleanse-<source>`` runs
 the pure cleanse transforms on every part; ``finalize-<source>`` applies the source-wide
-duplicate rule and writes accepted and quarantined rows. Then ``publish`` assembles the
+duplicate rule and writes accepted and quarantined rows. ``match`` links the accepted
+records into golden ids, ``golden`` builds one golden customer per id (survivorship with
+lineage). Then ``publish`` assembles the
 hub in a staging folder and swaps it in atomically (see :mod:`pipelines.publish`). The
 CPU-heavy work inside the per-source tasks runs as jobs in one pool of worker processes
 (:mod:`pipelines.parallel`), so sources proceed concurrently on every core.
@@ -23,12 +25,13 @@ from prefect.cache_policies import NO_CACHE
 
 from pipelines import __version__, io
 from pipelines.cleanse import jobs
+from pipelines.golden import jobs as golden_jobs
 from pipelines.match import jobs as match_jobs
 from pipelines.config import HubConfig, Source, load_config
 from pipelines.io import SourceError
 from pipelines.parallel import part_rows, run_all, worker_count, worker_pool
 from pipelines.publish import MANIFEST, hub_lock, recover, run_dir, staging_dir, swap_in
-from pipelines.schema import CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_ID_HISTORY, QUARANTINE
+from pipelines.schema import CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_CUSTOMERS, GOLDEN_ID_HISTORY, LINEAGE, QUARANTINE
 
 CLEANSED_FILE = "cleansed_customers.parquet"
 QUARANTINE_FILE = "quarantine.parquet"
@@ -111,10 +114,23 @@ def match_records(pool: Executor, config_path: str, results: list[dict[str, Any]
     return result
 
 
+@task(name="golden", cache_policy=NO_CACHE)
+def build_golden_records(pool: Executor, config_path: str, results: list[dict[str, Any]], matched: dict[str, Any],
+                         run_folder: str, as_of: date) -> dict[str, Any]:
+    """Survivorship over the crosswalk: one golden customer per golden id (a job in the pool)."""
+    result = pool.submit(golden_jobs.golden_job, config_path, [r["cleansed"] for r in results],
+                         matched["files"][match_jobs.CROSSWALK_FILE], run_folder, as_of).result()
+    if result["golden_customers"] != matched["golden_ids"]:  # one golden row per golden id
+        raise RuntimeError(f"golden: {matched['golden_ids']} golden ids but {result['golden_customers']} golden rows")
+    get_run_logger().info("golden: %d records -> %d golden customers, %d lineage rows", result["records"],
+                          result["golden_customers"], result["lineage_rows"])
+    return result
+
+
 @task(name="publish", retries=1, retry_delay_seconds=2, retry_condition_fn=_transient_io, cache_policy=NO_CACHE)
 def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[dict[str, Any]],
-                matched: dict[str, Any], as_of: date, started: datetime, timings: dict[str, float],
-                workers: int) -> dict[str, Any]:
+                matched: dict[str, Any], golden: dict[str, Any], as_of: date, started: datetime,
+                timings: dict[str, float], workers: int) -> dict[str, Any]:
     """Assemble the hub in a staging folder, write the manifest, swap it in atomically."""
     config = load_config(config_path)
     out = config.out_dir
@@ -129,11 +145,15 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
                                                      staging / match_jobs.CROSSWALK_FILE, CROSSWALK),
         match_jobs.HISTORY_FILE: io.concat_parquet([Path(matched["files"][match_jobs.HISTORY_FILE])],
                                                    staging / match_jobs.HISTORY_FILE, GOLDEN_ID_HISTORY),
+        golden_jobs.GOLDEN_FILE: io.concat_parquet([Path(golden["files"][golden_jobs.GOLDEN_FILE])],
+                                                   staging / golden_jobs.GOLDEN_FILE, GOLDEN_CUSTOMERS),
+        golden_jobs.LINEAGE_FILE: io.concat_parquet([Path(golden["files"][golden_jobs.LINEAGE_FILE])],
+                                                    staging / golden_jobs.LINEAGE_FILE, LINEAGE),
     }
     for name in (match_jobs.PAIRS_FILE, match_jobs.REVIEW_FILE):  # columns follow the model's comparisons
         outputs[name] = io.parquet_rows(io.copy_file(Path(matched["files"][name]), staging / name))
     timings = {**timings, "publish": perf_counter() - t0}
-    manifest = build_manifest(config, run_id, as_of, started, results, matched, outputs, timings, workers)
+    manifest = build_manifest(config, run_id, as_of, started, results, matched, golden, outputs, timings, workers)
     io.write_json(manifest, Path(run_folder) / MANIFEST)
     io.write_json(manifest, staging / MANIFEST)
     swap_in(out, staging)
@@ -141,8 +161,8 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
 
 
 def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetime, results: list[dict[str, Any]],
-                   matched: dict[str, Any], outputs: dict[str, int], timings: dict[str, float],
-                   workers: int) -> dict[str, Any]:
+                   matched: dict[str, Any], golden: dict[str, Any], outputs: dict[str, int],
+                   timings: dict[str, float], workers: int) -> dict[str, Any]:
     """The run's manifest: what went in (with hashes), what came out, and how long it took."""
     finished = datetime.now(timezone.utc)
     timings = {**timings, "total": (finished - started).total_seconds()}
@@ -162,6 +182,8 @@ def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetim
         "match": {k: v for k, v in matched.items() if k not in ("files", "timings")}
         | {"model": matched["files"][match_jobs.MODEL_FILE],
            "timings": {k: round(v, 3) for k, v in matched["timings"].items()}},
+        "golden": {k: v for k, v in golden.items() if k not in ("files", "timings")}
+        | {"timings": {k: round(v, 3) for k, v in golden["timings"].items()}},
         "outputs": outputs,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "workers": workers,
@@ -206,8 +228,11 @@ def consolidate(config_path: str, as_of: date | None = None) -> dict[str, Any]:
                 t0 = perf_counter()
                 matched = match_records(pool, str(config.path), results, str(folder), run_id)
                 timings["match_stage"] = perf_counter() - t0
-            manifest = publish_hub(str(config.path), run_id, str(folder), results, matched, as_of, started, timings,
-                                   workers)
+                t0 = perf_counter()
+                golden = build_golden_records(pool, str(config.path), results, matched, str(folder), as_of)
+                timings["golden_stage"] = perf_counter() - t0
+            manifest = publish_hub(str(config.path), run_id, str(folder), results, matched, golden, as_of, started,
+                                   timings, workers)
         except BaseException as exc:
             io.write_json({"run_id": run_id, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
                            "traceback": traceback.format_exc()}, folder / "failed.json")

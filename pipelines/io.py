@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -514,6 +515,32 @@ def iter_frames(paths: list[Path], columns: list[str], rows: int) -> Iterator[pd
 def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     """Read a hub Parquet file as an Arrow table."""
     return pq.read_table(path, columns=columns)
+
+
+def read_members(cleansed: list[Path], crosswalk: Path, columns: list[str]) -> pa.Table:
+    """Accepted records with their golden id: ``golden_id`` then ``columns`` of the cleansed
+    files (columns a file lacks are null), joined to the crosswalk on ``record_key``; one row
+    per crosswalk record found in the files."""
+    tables = []
+    for path in cleansed:
+        present = set(parquet_columns(path))
+        table = pq.read_table(path, columns=[c for c in columns if c in present])
+        for c in columns:
+            if c not in present:
+                table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+        tables.append(table.select(columns))
+    records = pa.concat_tables(tables, promote_options="permissive") if tables else None
+    keys = pq.read_table(crosswalk, columns=["record_key", "golden_id"])
+    if records is None:
+        return pa.table({"golden_id": pa.array([], pa.string())})
+    con = duckdb.connect()
+    try:
+        con.register("records", records)
+        con.register("keys", keys)
+        select = ", ".join(f'r."{c}"' for c in columns)
+        return con.sql(f"SELECT k.golden_id, {select} FROM records r JOIN keys k USING (record_key)").to_arrow_table()
+    finally:
+        con.close()
 
 
 def parquet_columns(path: Path) -> list[str]:

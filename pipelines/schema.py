@@ -103,3 +103,46 @@ GOLDEN_ID_HISTORY = pa.schema([
     ("event", _str),  # merge | split | removed
     ("records", pa.int64()),
 ])
+
+# --------------------------------------------------------------------------- golden record
+
+GOLDEN_CUSTOMERS = pa.schema([
+    ("golden_id", _str),
+    # surviving attributes; each group survives from one record (see golden.survivorship)
+    ("full_name", _str), ("last_name", _str), ("first_name", _str), ("middle_name", _str),
+    ("gender", _str), ("birth_date", pa.date32()),
+    ("phone", _str), ("phones", pa.list_(_str)), ("email", _str), ("emails", pa.list_(_str)),
+    ("address", _str), ("postcode", _str), ("country", _str), ("region", _str), ("city", _str),
+    ("street", _str), ("house", _str), ("flat", _str),
+    ("company_name", _str), ("tax_id", _str), ("national_id", _str), ("national_id_type", _str),
+    # consent: an opt-out or do-not-contact from any member record wins
+    ("consent_pd", pa.bool_()), ("consent_marketing", pa.bool_()), ("do_not_contact", pa.bool_()),
+    # membership
+    ("record_count", pa.int64()), ("source_count", pa.int64()), ("sources", pa.list_(_str)),
+    ("first_seen", pa.timestamp("us")), ("last_seen", pa.timestamp("us")),
+    ("quality_score", pa.int8()),
+    # family and organisation level links (golden.households)
+    ("household_id", _str), ("organisation_id", _str),
+])
+
+#: Golden attributes with lineage: every non-null one has at least one lineage row (lists:
+#: one row per element).
+GOLDEN_ATTRIBUTES: tuple[str, ...] = (
+    "full_name", "last_name", "first_name", "middle_name", "gender", "birth_date",
+    "phone", "phones", "email", "emails", "address", "postcode", "country", "region", "city",
+    "street", "house", "flat", "company_name", "tax_id", "national_id", "national_id_type",
+    "consent_pd", "consent_marketing", "do_not_contact",
+)
+
+LINEAGE = pa.schema([
+    ("golden_id", _str), ("attribute", _str), ("value", _str),
+    ("source", _str), ("source_id", _str), ("record_key", _str), ("rule", _str),
+])
+
+GOLDEN_CHANGES = pa.schema([
+    ("golden_id", _str),
+    ("change", _str),  # created | updated | merged | split | retired
+    ("changed_attributes", pa.list_(_str)),
+    ("successor_id", _str),  # merged / retired: the id that now holds the records
+    ("run_id", _str),
+])

@@ -73,6 +73,21 @@ def test_published_hub(prefect_harness, flow_config: Path) -> None:
         ["loyalty:0000013"]])
     assert all(g.startswith("G") and len(g) == 11 for g in groups)
     assert manifest["match"]["records"] == 8 and manifest["match"]["golden_ids"] == 5
+    # golden records: one per golden id; Иванов's full Cyrillic name (crm and loyalty agree, the
+    # web lead's Latin "Ivan Ivanov" has no patronymic), the mobile all three records hold first
+    golden = {r["golden_id"]: r for r in table(hub / "golden_customers.parquet")}
+    assert golden.keys() == groups.keys() and manifest["outputs"]["golden_customers.parquet"] == 5
+    ivanov = next(g for g in golden.values() if g["record_count"] == 3)
+    assert (ivanov["last_name"], ivanov["first_name"], ivanov["middle_name"]) == ("Иванов", "Иван", "Иванович")
+    assert ivanov["phones"] == ["+79161234567", "+74951234567"] and ivanov["phone"] == "+79161234567"
+    assert str(ivanov["birth_date"]) == "1985-03-05" and ivanov["sources"] == ["crm", "loyalty", "web"]
+    lineage = table(hub / "lineage.parquet")
+    name_row = next(r for r in lineage if r["golden_id"] == ivanov["golden_id"] and r["attribute"] == "last_name")
+    assert (name_row["source"], name_row["source_id"], name_row["rule"]) == ("crm", "000101", "most_complete")
+    assert manifest["golden"]["golden_customers"] == 5 and "golden_stage" in manifest["timings"]
+    # nobody here shares a flat or a landline with another customer
+    assert all(g["household_id"] is None for g in golden.values())
+    assert manifest["golden"]["households"]["households"] == 0
     assert {"phone", "email"} <= {b["rule"] for b in manifest["match"]["blocking"]}
     assert Path(manifest["match"]["model"]).is_file()
     assert {"cleanse_stage", "publish", "total"} <= manifest["timings"].keys()
@@ -88,7 +103,8 @@ def test_same_input_gives_identical_outputs(prefect_harness, flow_config: Path) 
     first = run_flow(flow_config)
     before = {n: pq.read_table(hub / n) for n in ("cleansed_customers.parquet", "quarantine.parquet",
                                                    "crosswalk.parquet", "pairs.parquet", "review_queue.parquet",
-                                                   "golden_id_history.parquet")}
+                                                   "golden_id_history.parquet", "golden_customers.parquet",
+                                                   "lineage.parquet")}
     second = run_flow(flow_config)
     assert second["run_id"] != first["run_id"]
     for name, t in before.items():

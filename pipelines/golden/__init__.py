@@ -1,0 +1,1 @@
+"""Golden record: survivorship with lineage, households and organisations, change feed."""
