@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.golden_stage --cleansed 'DIR/cleansed/*.parquet' --crosswalk crosswalk.parquet``
 runs :func:`pipelines.golden.jobs.golden_job` in this process (read members, survivorship
-with lineage, write) and prints seconds per step, records/s and peak RSS. Without a
+with lineage, households, change feed against an empty hub, masking, write) and prints seconds per step, records/s and peak RSS. Without a
 crosswalk, ``--truth`` (the demo's truth/entities.parquet) stands in: each true entity is one
 golden id, so the stage sees realistic cluster sizes without running the match stage first.
 Issue 4's target: 1M source records in <= 60 s on 2 cores.
@@ -25,6 +25,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from pipelines.golden.jobs import golden_job
+from pipelines.match.jobs import CROSSWALK_FILE, HISTORY_FILE
+from pipelines.schema import GOLDEN_ID_HISTORY
 
 
 def _config(folder: Path, sources: list[str]) -> Path:
@@ -61,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
                                                                                  folder / "crosswalk.parquet")
     config = _config(folder, [Path(p).stem for p in paths])
     t0 = perf_counter()
-    result = golden_job(str(config), paths, str(crosswalk), str(folder / "run"), date.fromisoformat(args.as_of))
+    history = folder / "history.parquet"
+    pq.write_table(GOLDEN_ID_HISTORY.empty_table(), history)
+    files = {CROSSWALK_FILE: str(crosswalk), HISTORY_FILE: str(history)}
+    result = golden_job(str(config), paths, files, str(folder / "run"), "bench", date.fromisoformat(args.as_of))
     wall = perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{result['records']:,} records -> {result['golden_customers']:,} golden customers, "

@@ -31,7 +31,9 @@ from pipelines.config import HubConfig, Source, load_config
 from pipelines.io import SourceError
 from pipelines.parallel import part_rows, run_all, worker_count, worker_pool
 from pipelines.publish import MANIFEST, hub_lock, recover, run_dir, staging_dir, swap_in
-from pipelines.schema import CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_CUSTOMERS, GOLDEN_ID_HISTORY, LINEAGE, QUARANTINE
+from pipelines.schema import (
+    CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_CHANGES, GOLDEN_CUSTOMERS, GOLDEN_ID_HISTORY, LINEAGE, QUARANTINE,
+)
 
 CLEANSED_FILE = "cleansed_customers.parquet"
 QUARANTINE_FILE = "quarantine.parquet"
@@ -116,10 +118,10 @@ def match_records(pool: Executor, config_path: str, results: list[dict[str, Any]
 
 @task(name="golden", cache_policy=NO_CACHE)
 def build_golden_records(pool: Executor, config_path: str, results: list[dict[str, Any]], matched: dict[str, Any],
-                         run_folder: str, as_of: date) -> dict[str, Any]:
+                         run_folder: str, run_id: str, as_of: date) -> dict[str, Any]:
     """Survivorship over the crosswalk: one golden customer per golden id (a job in the pool)."""
-    result = pool.submit(golden_jobs.golden_job, config_path, [r["cleansed"] for r in results],
-                         matched["files"][match_jobs.CROSSWALK_FILE], run_folder, as_of).result()
+    result = pool.submit(golden_jobs.golden_job, config_path, [r["cleansed"] for r in results], matched["files"],
+                         run_folder, run_id, as_of).result()
     if result["golden_customers"] != matched["golden_ids"]:  # one golden row per golden id
         raise RuntimeError(f"golden: {matched['golden_ids']} golden ids but {result['golden_customers']} golden rows")
     get_run_logger().info("golden: %d records -> %d golden customers, %d lineage rows", result["records"],
@@ -149,6 +151,10 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
                                                    staging / golden_jobs.GOLDEN_FILE, GOLDEN_CUSTOMERS),
         golden_jobs.LINEAGE_FILE: io.concat_parquet([Path(golden["files"][golden_jobs.LINEAGE_FILE])],
                                                     staging / golden_jobs.LINEAGE_FILE, LINEAGE),
+        golden_jobs.CHANGES_FILE: io.concat_parquet([Path(golden["files"][golden_jobs.CHANGES_FILE])],
+                                                    staging / golden_jobs.CHANGES_FILE, GOLDEN_CHANGES),
+        golden_jobs.MASKED_FILE: io.concat_parquet([Path(golden["files"][golden_jobs.MASKED_FILE])],
+                                                   staging / golden_jobs.MASKED_FILE, GOLDEN_CUSTOMERS),
     }
     for name in (match_jobs.PAIRS_FILE, match_jobs.REVIEW_FILE):  # columns follow the model's comparisons
         outputs[name] = io.parquet_rows(io.copy_file(Path(matched["files"][name]), staging / name))
@@ -229,7 +235,7 @@ def consolidate(config_path: str, as_of: date | None = None) -> dict[str, Any]:
                 matched = match_records(pool, str(config.path), results, str(folder), run_id)
                 timings["match_stage"] = perf_counter() - t0
                 t0 = perf_counter()
-                golden = build_golden_records(pool, str(config.path), results, matched, str(folder), as_of)
+                golden = build_golden_records(pool, str(config.path), results, matched, str(folder), run_id, as_of)
                 timings["golden_stage"] = perf_counter() - t0
             manifest = publish_hub(str(config.path), run_id, str(folder), results, matched, golden, as_of, started,
                                    timings, workers)

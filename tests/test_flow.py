@@ -85,6 +85,11 @@ def test_published_hub(prefect_harness, flow_config: Path) -> None:
     name_row = next(r for r in lineage if r["golden_id"] == ivanov["golden_id"] and r["attribute"] == "last_name")
     assert (name_row["source"], name_row["source_id"], name_row["rule"]) == ("crm", "000101", "most_complete")
     assert manifest["golden"]["golden_customers"] == 5 and "golden_stage" in manifest["timings"]
+    # the first run creates every golden id; the masked copy hides contacts and names
+    assert manifest["golden"]["changes"] == {"created": 5}
+    masked = {r["golden_id"]: r for r in table(hub / "golden_customers_masked.parquet")}
+    assert masked[ivanov["golden_id"]]["phones"] == ["+7*******67", "+7*******67"]
+    assert (masked[ivanov["golden_id"]]["last_name"], masked[ivanov["golden_id"]]["full_name"]) == ("И.", None)
     # nobody here shares a flat or a landline with another customer
     assert all(g["household_id"] is None for g in golden.values())
     assert manifest["golden"]["households"]["households"] == 0
@@ -104,9 +109,10 @@ def test_same_input_gives_identical_outputs(prefect_harness, flow_config: Path) 
     before = {n: pq.read_table(hub / n) for n in ("cleansed_customers.parquet", "quarantine.parquet",
                                                    "crosswalk.parquet", "pairs.parquet", "review_queue.parquet",
                                                    "golden_id_history.parquet", "golden_customers.parquet",
-                                                   "lineage.parquet")}
+                                                   "lineage.parquet", "golden_customers_masked.parquet")}
     second = run_flow(flow_config)
     assert second["run_id"] != first["run_id"]
+    assert table(hub / "golden_changes.parquet") == [] and second["golden"]["changes"] == {}
     for name, t in before.items():
         assert pq.read_table(hub / name).equals(t), name
     assert sorted(p.name for p in (hub / "runs").iterdir()) == sorted([first["run_id"], second["run_id"]])
@@ -187,6 +193,10 @@ def test_golden_ids_are_stable_and_a_new_duplicate_joins_its_customer(prefect_ha
     assert {k: second[k] for k in first} == first  # nobody's id changed
     assert second["web:L5"] == first["crm:000105"]
     assert table(hub / "golden_id_history.parquet") == []
+    # the change feed names only Анна's golden id, updated with the lead's source and counts
+    feed = table(hub / "golden_changes.parquet")
+    assert [(r["golden_id"], r["change"]) for r in feed] == [(first["crm:000105"], "updated")]
+    assert {"record_count", "sources", "source_count"} <= set(feed[0]["changed_attributes"])
 
 
 def test_steward_decisions_win_over_the_model(prefect_harness, flow_config: Path) -> None:
@@ -209,7 +219,13 @@ def test_steward_decisions_win_over_the_model(prefect_harness, flow_config: Path
     assert after["crm:000102"] == before["crm:000102"] or after["web:L2"] == before["web:L2"]
     events = {(r["golden_id"], r["event"]) for r in table(hub / "golden_id_history.parquet")}
     retired = {before["web:L4"], before["loyalty:0000013"]} - {after["web:L4"]}
-    assert events == {(retired.pop(), "merge")}
+    retired_id = retired.pop()
+    assert events == {(retired_id, "merge")}
+    feed = {(r["golden_id"], r["change"]): r for r in table(hub / "golden_changes.parquet")}
+    assert feed[(retired_id, "merged")]["successor_id"] == after["web:L4"]
+    split_id = before["crm:000102"]  # kept by one side of the split, the other side is new
+    new_id = after["web:L2"] if after["crm:000102"] == split_id else after["crm:000102"]
+    assert feed[(split_id, "split")]["successor_id"] == new_id and (new_id, "created") in feed
 
 
 def test_cli_review_export_and_explain(prefect_harness, flow_config: Path) -> None:

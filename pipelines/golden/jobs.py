@@ -15,17 +15,23 @@ import pyarrow as pa
 
 from pipelines import io
 from pipelines.config import load_config
-from pipelines.golden import households, survivorship
-from pipelines.schema import GOLDEN_CUSTOMERS, LINEAGE
+from pipelines.golden import changes, households, masking, survivorship
+from pipelines.match import jobs as match_jobs
+from pipelines.schema import GOLDEN_CHANGES, GOLDEN_CUSTOMERS, LINEAGE
 
 GOLDEN_FILE = "golden_customers.parquet"
 LINEAGE_FILE = "lineage.parquet"
+CHANGES_FILE = "golden_changes.parquet"
+MASKED_FILE = "golden_customers_masked.parquet"
+FILES: tuple[str, ...] = (GOLDEN_FILE, LINEAGE_FILE, CHANGES_FILE, MASKED_FILE)
 
 
-def golden_job(config_path: str, cleansed_paths: list[str], crosswalk_path: str, run_folder: str,
-               as_of: date) -> dict[str, Any]:
-    """Build the golden customers and their lineage for one run.
+def golden_job(config_path: str, cleansed_paths: list[str], match_files: dict[str, str], run_folder: str,
+               run_id: str, as_of: date) -> dict[str, Any]:
+    """Build the golden customers, their lineage, the change feed against the published hub
+    and the masked golden customers for one run.
 
+    ``match_files``: the match job's files (crosswalk and golden-id history of this run).
     Guarantees: exactly one golden row per golden id of the crosswalk; lineage covers
     every non-null golden attribute. Files are written under ``<run_folder>/golden``.
     """
@@ -34,7 +40,8 @@ def golden_job(config_path: str, cleansed_paths: list[str], crosswalk_path: str,
     timings: dict[str, float] = {}
     t0 = perf_counter()
     columns = list(dict.fromkeys(survivorship.MEMBER_COLUMNS + households.MEMBER_COLUMNS))
-    members = io.read_members([Path(p) for p in cleansed_paths], Path(crosswalk_path), columns)
+    crosswalk_path = Path(match_files[match_jobs.CROSSWALK_FILE])
+    members = io.read_members([Path(p) for p in cleansed_paths], crosswalk_path, columns)
     timings["read"] = perf_counter() - t0
     t0 = perf_counter()
     trust = {s.name: s.trust for s in config.customer_sources}
@@ -47,14 +54,29 @@ def golden_job(config_path: str, cleansed_paths: list[str], crosswalk_path: str,
     golden = with_households(golden, links)
     timings["households"] = perf_counter() - t0
     t0 = perf_counter()
+    published = config.out_dir
+    previous = published / GOLDEN_FILE
+    previous_crosswalk = published / match_jobs.CROSSWALK_FILE
+    with_previous = previous.exists() and previous_crosswalk.exists()
+    feed = changes.change_feed(
+        io.read_table(previous) if with_previous else None, golden,
+        io.read_table(Path(match_files[match_jobs.HISTORY_FILE])), run_id=run_id,
+        previous_crosswalk=io.read_table(previous_crosswalk, ["record_key", "golden_id"]) if with_previous else None,
+        current_crosswalk=io.read_table(crosswalk_path, ["record_key", "golden_id"]) if with_previous else None)
+    timings["changes"] = perf_counter() - t0
+    t0 = perf_counter()
     io.write_parquet(golden, out / GOLDEN_FILE, GOLDEN_CUSTOMERS)
     io.write_parquet(lineage, out / LINEAGE_FILE, LINEAGE)
+    io.write_parquet(feed, out / CHANGES_FILE, GOLDEN_CHANGES)
+    io.write_parquet(masking.mask_golden(golden), out / MASKED_FILE, GOLDEN_CUSTOMERS)
     timings["write"] = perf_counter() - t0
+    counts = feed.group_by("change").aggregate([("golden_id", "count")]).to_pylist()
     return {
         "records": members.num_rows, "golden_customers": golden.num_rows, "lineage_rows": lineage.num_rows,
         "households": household_report,
+        "changes": {row["change"]: row["golden_id_count"] for row in counts},
         "timings": timings,
-        "files": {name: str(out / name) for name in (GOLDEN_FILE, LINEAGE_FILE)},
+        "files": {name: str(out / name) for name in FILES},
     }
 
 
