@@ -42,6 +42,14 @@ def preflight(config_path: Path) -> Any:
     for source in config.sources:
         for path, columns in io.read_columns(config, source).items():
             io.check_columns(source, path, columns)
+    if config.erasure_path is not None:  # a bad request stops the run before it starts
+        from pipelines.golden.erasure import ErasureError, parse_requests
+
+        try:
+            parse_requests(io.read_csv_text(config.erasure_path), default_country=config.hub.default_country,
+                           where=config.erasure_path.name)
+        except ErasureError as exc:
+            raise io.SourceError(str(exc)) from None
     return config
 
 

@@ -36,6 +36,8 @@ class HubSettings(_Strict):
     out: Path = Path("data/hub")
     default_country: str = "RU"
     as_of: date | None = None
+    #: successful runs whose data files stay in runs/<id>/ (older ones keep manifest and model)
+    keep_runs: int = Field(default=3, ge=1)
 
     @field_validator("default_country")
     @classmethod
@@ -247,6 +249,8 @@ class HubConfig(_Strict):
     match: MatchSettings = MatchSettings()
     survivorship: SurvivorshipSettings = SurvivorshipSettings()
     golden: GoldenSettings = GoldenSettings()
+    #: erasure requests (CSV: email, phone, source + source_id), relative to hub.yml
+    erasure: Path | None = None
     path: Path = Path("hub.yml")
     sha256: str = ""
 
@@ -299,6 +303,17 @@ class HubConfig(_Strict):
     def decisions_path(self) -> Path:
         """The steward decisions file, absolute (it may not exist yet)."""
         return _resolve(self.base_dir, self.match.decisions)
+
+    @property
+    def erasure_path(self) -> Path | None:
+        """The erasure requests file, absolute (None: no erasure configured)."""
+        return None if self.erasure is None else _resolve(self.base_dir, self.erasure)
+
+    @property
+    def erasure_salt_path(self) -> Path | None:
+        """The secret salt of the erasure hashes: beside the requests file, never in the hub."""
+        path = self.erasure_path
+        return None if path is None else path.with_name(path.name + ".salt")
 
     def source_glob(self, source: Source) -> str:
         """The source's file pattern, absolute."""

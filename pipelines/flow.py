@@ -30,7 +30,7 @@ from pipelines.match import jobs as match_jobs
 from pipelines.config import HubConfig, Source, load_config
 from pipelines.io import SourceError
 from pipelines.parallel import part_rows, run_all, worker_count, worker_pool
-from pipelines.publish import MANIFEST, hub_lock, recover, run_dir, staging_dir, swap_in
+from pipelines.publish import MANIFEST, hub_lock, prune_runs, recover, run_dir, staging_dir, swap_in
 from pipelines.schema import (
     CLEANSED_CUSTOMERS, CROSSWALK, GOLDEN_CHANGES, GOLDEN_CUSTOMERS, GOLDEN_ID_HISTORY, LINEAGE, QUARANTINE,
 )
@@ -116,6 +116,22 @@ def match_records(pool: Executor, config_path: str, results: list[dict[str, Any]
     return result
 
 
+@task(name="erase", cache_policy=NO_CACHE)
+def erase_requested(pool: Executor, config_path: str, results: list[dict[str, Any]], matched: dict[str, Any],
+                    run_folder: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Apply the erasure requests (a job in the pool): the run's results and match files
+    without the erased people, and the match summary with the erasure report."""
+    out = pool.submit(golden_jobs.erasure_job, config_path, results, matched["files"], run_folder).result()
+    report = out["report"]
+    matched = {**matched, "files": out["files"], "erasure": report}
+    if report is not None:
+        matched["records"] -= report["records"]
+        matched["golden_ids"] -= report["golden_ids"]
+        get_run_logger().info("erasure: %d requests -> %d golden customers (%d records, %d quarantined rows) removed",
+                              report["requests"], report["golden_ids"], report["records"], report["quarantined_rows"])
+    return out["results"], matched
+
+
 @task(name="golden", cache_policy=NO_CACHE)
 def build_golden_records(pool: Executor, config_path: str, results: list[dict[str, Any]], matched: dict[str, Any],
                          run_folder: str, run_id: str, as_of: date) -> dict[str, Any]:
@@ -163,6 +179,9 @@ def publish_hub(config_path: str, run_id: str, run_folder: str, results: list[di
     io.write_json(manifest, Path(run_folder) / MANIFEST)
     io.write_json(manifest, staging / MANIFEST)
     swap_in(out, staging)
+    erasure = matched.get("erasure")
+    for folder in prune_runs(out, keep=config.hub.keep_runs, purge=bool(erasure and erasure["requests"])):
+        get_run_logger().info("run folder %s: data files removed (hub.keep_runs, erasure)", folder)
     return manifest
 
 
@@ -185,9 +204,10 @@ def build_manifest(config: HubConfig, run_id: str, as_of: date, started: datetim
         "sources": {
             r["source"]: {k: r[k] for k in ("rows_in", "accepted", "quarantined", "reasons")} for r in results
         },
-        "match": {k: v for k, v in matched.items() if k not in ("files", "timings")}
+        "match": {k: v for k, v in matched.items() if k not in ("files", "timings", "erasure")}
         | {"model": matched["files"][match_jobs.MODEL_FILE],
            "timings": {k: round(v, 3) for k, v in matched["timings"].items()}},
+        "erasure": matched.get("erasure"),
         "golden": {k: v for k, v in golden.items() if k not in ("files", "timings")}
         | {"timings": {k: round(v, 3) for k, v in golden["timings"].items()}},
         "outputs": outputs,
@@ -234,6 +254,7 @@ def consolidate(config_path: str, as_of: date | None = None) -> dict[str, Any]:
                 t0 = perf_counter()
                 matched = match_records(pool, str(config.path), results, str(folder), run_id)
                 timings["match_stage"] = perf_counter() - t0
+                results, matched = erase_requested(pool, str(config.path), results, matched, str(folder))
                 t0 = perf_counter()
                 golden = build_golden_records(pool, str(config.path), results, matched, str(folder), run_id, as_of)
                 timings["golden_stage"] = perf_counter() - t0

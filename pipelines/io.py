@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import os
+import secrets
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from typing import Any
 import pandas as pd
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.config import ConfigError, HubConfig, Source
@@ -604,6 +606,27 @@ def read_csv_text(path: Path) -> pd.DataFrame:
         raise SourceError(f"{path}: file not found") from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"{path}: cannot read CSV ({_first_line(exc)})") from None
+
+
+def read_secret(path: Path) -> str:
+    """A secret kept in a file (created with 32 random hex digits, mode 0600, if absent)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(secrets.token_hex(16) + "\n", encoding="ascii")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    return path.read_text(encoding="ascii").strip()
+
+
+def filter_parquet(src: Path, dst: Path, column: str, drop: set[str]) -> int:
+    """Copy a Parquet file without the rows whose ``column`` is in ``drop``; returns rows kept."""
+    table = pq.read_table(src)
+    if drop and table.num_rows:
+        keep = pc.invert(pc.fill_null(pc.is_in(table[column], value_set=pa.array(sorted(drop), pa.string())), False))
+        table = table.filter(keep)
+    write_parquet(table, dst)
+    return table.num_rows
 
 
 def parquet_rows(path: Path) -> int:

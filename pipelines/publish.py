@@ -120,3 +120,26 @@ def swap_in(out: Path, staging: Path) -> None:
     out.rename(old)
     staging.rename(out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def prune_runs(out: Path, *, keep: int, purge: bool = False) -> list[str]:
+    """Delete the data files (``*.parquet``) of old run folders; manifests, failure reports
+    and match models stay (a saved model may be reused).
+
+    Run folders hold copies of source data with personal data in them: the newest ``keep``
+    folders (by name, which is the run's start time) keep their files for audit; with
+    ``purge`` (erasure requests were applied) every folder loses them, since they were
+    written before the erasure. Returns the folders pruned.
+    """
+    runs = out / RUNS
+    if not runs.exists():
+        return []
+    folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.name)
+    pruned = []
+    for folder in folders if purge else folders[:-keep]:
+        files = list(folder.rglob("*.parquet"))
+        for f in files:
+            f.unlink(missing_ok=True)
+        if files:
+            pruned.append(folder.name)
+    return pruned

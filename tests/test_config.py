@@ -160,3 +160,46 @@ def test_match_mistakes_name_the_key(tmp_path: Path, old: str, new: str, expecte
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, MATCH.replace(old, new)))
     assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+GOLDEN = VALID.replace("sources:\n", """\
+survivorship:
+  decay: {period_days: 365, floor: 0.1}
+  rules:
+    address: most_recent
+    name: [validated, trust_decay]
+golden: {max_household: 8}
+erasure: requests/erasure.csv
+sources:
+""", 1)
+
+
+def test_golden_sections_load_with_defaults_for_the_rest(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOLDEN))
+    assert config.survivorship.rules_for("address") == ("most_recent",)
+    assert config.survivorship.rules_for("name") == ("validated", "trust_decay")
+    assert config.survivorship.rules_for("gender") == ("validated", "most_frequent", "trust_decay")
+    assert config.survivorship.decay.period_days == 365 and config.golden.max_household == 8
+    assert config.erasure_path == (tmp_path / "conf" / "requests" / "erasure.csv").resolve()
+    assert config.erasure_salt_path == (tmp_path / "conf" / "requests" / "erasure.csv.salt").resolve()
+    defaults = load_config(write(tmp_path, VALID))
+    assert defaults.erasure_path is None and defaults.hub.keep_runs == 3
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("address: most_recent", "adress: most_recent", "survivorship.rules: adress: unknown attribute group"),
+        ("address: most_recent", "address: oldest", "survivorship.rules.address.0"),
+        ("address: most_recent", "address: []", "survivorship.rules: address: expected at least one rule"),
+        ("floor: 0.1", "floor: 1.5", "survivorship.decay.floor"),
+        ("period_days: 365", "period_days: 0", "survivorship.decay.period_days"),
+        ("max_household: 8", "max_household: 1", "golden.max_household"),
+        ("  as_of: 2026-11-01", "  keep_runs: 0", "hub.keep_runs"),
+    ],
+)
+def test_golden_mistakes_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    assert old in GOLDEN
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOLDEN.replace(old, new)))
+    assert expected in str(err.value) and "\n" not in str(err.value)

@@ -270,3 +270,48 @@ def test_block_size_guard_is_reported_without_personal_data(prefect_harness, flo
     assert phone["excluded_keys"] == 1 and phone["largest_excluded_block"] == 3
     text = json.dumps(manifest, ensure_ascii=False)
     assert "79161234567" not in text and "ivanov@mail.ru" not in text
+
+
+def _hub_text(hub: Path) -> str:
+    """Every value of every file under the hub (Parquet read as tables, the rest as text)."""
+    parts = []
+    for path in sorted(hub.rglob("*")):
+        if path.suffix == ".parquet":
+            parts.append(repr(pq.read_table(path).to_pylist()))
+        elif path.is_file():
+            parts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def test_erasure_removes_the_person_everywhere(prefect_harness, flow_config: Path) -> None:
+    hub = flow_config.parent / "hub"
+    run_flow(flow_config)  # the person is published once, then erased
+    before = golden_ids(hub)
+    ivanov = before["crm:000101"]
+    (flow_config.parent / "erasure.csv").write_text("email,phone,source,source_id,note\n"
+                                                    "IVANOV@mail.ru,,,,ticket 17\n", encoding="utf-8")
+    flow_config.write_text(flow_config.read_text(encoding="utf-8") + "erasure: erasure.csv\n", encoding="utf-8")
+    manifest = run_flow(flow_config)
+    after = golden_ids(hub)
+    # Иван Иванов had three records (crm, the Latin web lead, the loyalty card): all gone
+    assert set(before) - set(after) == {"crm:000101", "web:L1", "loyalty:0000012"}
+    assert ivanov not in set(after.values())
+    text = _hub_text(hub)
+    for trace in ("ivanov@mail.ru", "Иванов", "Ivanov", "9161234567", "+74951234567", "4951234567", "000101"):
+        assert trace not in text, trace
+    # everyone else is still there, and the change feed tells downstream systems to forget him
+    assert {k: after[k] for k in after} == {k: before[k] for k in after}
+    feed = {r["golden_id"]: r["change"] for r in table(hub / "golden_changes.parquet")}
+    assert feed == {ivanov: "retired"}
+    report = manifest["erasure"]
+    assert (report["requests"], report["golden_ids"], report["records"]) == (1, 1, 3)
+    assert len(report["hashes"]) == 1 and len(report["hashes"][0]) == 64
+    salt = (flow_config.parent / "erasure.csv.salt").read_text().strip()
+    assert report["hashes"] == [hashlib.sha256(f"{salt}|email:ivanov@mail.ru".encode()).hexdigest()]
+    assert manifest["outputs"]["golden_customers.parquet"] == 4 and manifest["match"]["golden_ids"] == 4
+    # a bad request is one line naming the file and line, and the hub stays as it was
+    (flow_config.parent / "erasure.csv").write_text("email,phone\n,not a phone\n", encoding="utf-8")
+    result = hub_cli("run", "--config", str(flow_config))
+    assert result.returncode != 0 and "erasure.csv line 2: the phone is not a phone number" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert golden_ids(hub) == after

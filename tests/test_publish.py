@@ -119,3 +119,24 @@ def test_lock_is_released_when_the_holder_dies(tmp_path: Path) -> None:
     child.join(10)
     with hub_lock(out):
         pass
+
+
+def test_prune_runs_keeps_the_newest_data_and_every_manifest(tmp_path: Path) -> None:
+    from pipelines.publish import prune_runs
+
+    out = tmp_path / "hub"
+    for run in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"):
+        folder = out / "runs" / run
+        (folder / "parts" / "crm").mkdir(parents=True)
+        (folder / "parts" / "crm" / "part-00000.parquet").write_bytes(b"x")
+        (folder / "match").mkdir()
+        (folder / "match" / "match_model.json").write_text("{}")
+        (folder / "manifest.json").write_text("{}")
+    assert prune_runs(out, keep=2) == ["20260101T000000Z"]
+    data = sorted(p.relative_to(out / "runs").parts[0] for p in out.rglob("*.parquet"))
+    assert data == ["20260102T000000Z", "20260103T000000Z"]
+    assert len(list(out.rglob("manifest.json"))) == 3 and len(list(out.rglob("match_model.json"))) == 3
+    # erasure applied: no run keeps data written before it
+    assert prune_runs(out, keep=2, purge=True) == ["20260102T000000Z", "20260103T000000Z"]
+    assert not list(out.rglob("*.parquet")) and len(list(out.rglob("manifest.json"))) == 3
+    assert prune_runs(tmp_path / "none", keep=1) == []

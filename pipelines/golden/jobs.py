@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from pipelines import io
 from pipelines.config import load_config
-from pipelines.golden import changes, households, masking, survivorship
+from pipelines.golden import changes, erasure, households, masking, survivorship
 from pipelines.match import jobs as match_jobs
 from pipelines.schema import GOLDEN_CHANGES, GOLDEN_CUSTOMERS, LINEAGE
 
@@ -89,3 +89,61 @@ def with_households(golden: pa.Table, links: pd.DataFrame) -> pa.Table:
         column = pa.array(links[name].astype(object).where(links[name].notna(), None).tolist(), pa.string())
         golden = golden.set_column(golden.schema.get_field_index(name), name, column)
     return golden
+
+
+ERASURE_DIR = "erasure"
+#: Columns of the accepted records the erasure rules read.
+ERASURE_MEMBER_COLUMNS: tuple[str, ...] = ("record_key", "source", "source_id", "email", "emails",
+                                           "email_suggestion", "phone", "phones")
+
+
+def erasure_job(config_path: str, results: list[dict[str, Any]], match_files: dict[str, str],
+                run_folder: str) -> dict[str, Any]:
+    """Apply the erasure requests of hub.yml to this run's files (golden/erasure.py).
+
+    Writes copies without the erased people under ``<run_folder>/erasure`` and returns
+    ``{"results": ..., "files": ..., "report": ...}``: the per-source results and match files
+    with their paths replaced, and the manifest's report (counts and salted hashes only).
+    Without an ``erasure`` file in the config, returns the inputs unchanged and no report.
+    """
+    config = load_config(config_path)
+    path = config.erasure_path
+    if path is None:
+        return {"results": results, "files": match_files, "report": None}
+    keys = erasure.parse_requests(io.read_csv_text(path), default_country=config.hub.default_country,
+                                  where=str(path))
+    salt = io.read_secret(config.erasure_salt_path)  # type: ignore[arg-type]
+    crosswalk = Path(match_files[match_jobs.CROSSWALK_FILE])
+    members = io.read_members([Path(r["cleansed"]) for r in results], crosswalk,
+                              list(ERASURE_MEMBER_COLUMNS)).to_pandas()
+    golden_ids = erasure.erased_golden_ids(members, keys)
+    erased = members[members["golden_id"].isin(golden_ids)]
+    record_keys = set(erased["record_key"])
+    records = set(zip(erased["source"], erased["source_id"]))
+    out = Path(run_folder) / ERASURE_DIR
+    new_results, quarantined = [], 0
+    for r in results:
+        cleansed = out / "cleansed" / Path(r["cleansed"]).name
+        io.filter_parquet(Path(r["cleansed"]), cleansed, "record_key", record_keys)
+        table = io.read_table(Path(r["quarantine"]))
+        hits = erasure.quarantine_hits(table.select(["source", "source_id", "raw"]).to_pandas(), keys, records)
+        quarantined += int(hits.sum())
+        quarantine = io.write_parquet(table.filter(pa.array(~hits)), out / "quarantine" / Path(r["quarantine"]).name)
+        new_results.append({**r, "cleansed": str(cleansed), "quarantine": str(quarantine)})
+    files = dict(match_files)
+    for name, columns in ((match_jobs.CROSSWALK_FILE, ("golden_id",)),
+                          (match_jobs.PAIRS_FILE, ("record_key_l", "record_key_r")),
+                          (match_jobs.REVIEW_FILE, ("record_key_l", "record_key_r")),
+                          (match_jobs.HISTORY_FILE, ("golden_id", "successor_id"))):
+        src = Path(match_files[name])
+        for column in columns:
+            dst = out / "match" / name
+            drop = golden_ids if "golden_id" in column or column == "successor_id" else record_keys
+            io.filter_parquet(src, dst, column, drop)
+            src = dst
+        files[name] = str(src)
+    report = {
+        "requests": keys.requests, "golden_ids": len(golden_ids), "records": len(record_keys),
+        "quarantined_rows": quarantined, "hashes": erasure.request_hashes(keys, salt),
+    }
+    return {"results": new_results, "files": files, "report": report}
