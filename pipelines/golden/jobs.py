@@ -45,7 +45,9 @@ def golden_job(config_path: str, cleansed_paths: list[str], match_files: dict[st
     timings["read"] = perf_counter() - t0
     t0 = perf_counter()
     trust = {s.name: s.trust for s in config.customer_sources}
-    golden, lineage = survivorship.build_golden(members, trust=trust, settings=config.survivorship, as_of=as_of)
+    with io.ParquetSink(out / LINEAGE_FILE, LINEAGE) as lineage:
+        golden, lineage_rows = survivorship.build_golden_streaming(
+            members, trust=trust, settings=config.survivorship, as_of=as_of, lineage_sink=lineage.write)
     timings["survivorship"] = perf_counter() - t0
     t0 = perf_counter()
     links, household_report = households.link_households(
@@ -66,13 +68,12 @@ def golden_job(config_path: str, cleansed_paths: list[str], match_files: dict[st
     timings["changes"] = perf_counter() - t0
     t0 = perf_counter()
     io.write_parquet(golden, out / GOLDEN_FILE, GOLDEN_CUSTOMERS)
-    io.write_parquet(lineage, out / LINEAGE_FILE, LINEAGE)
     io.write_parquet(feed, out / CHANGES_FILE, GOLDEN_CHANGES)
     io.write_parquet(masking.mask_golden(golden), out / MASKED_FILE, GOLDEN_CUSTOMERS)
     timings["write"] = perf_counter() - t0
     counts = feed.group_by("change").aggregate([("golden_id", "count")]).to_pylist()
     return {
-        "records": members.num_rows, "golden_customers": golden.num_rows, "lineage_rows": lineage.num_rows,
+        "records": members.num_rows, "golden_customers": golden.num_rows, "lineage_rows": lineage_rows,
         "households": household_report,
         "changes": {row["change"]: row["golden_id_count"] for row in counts},
         "timings": timings,

@@ -295,3 +295,15 @@ def test_empty_members() -> None:
     golden, lineage = build_golden(table([]), trust=TRUST, settings=SurvivorshipSettings(), as_of=AS_OF)
     assert golden.num_rows == 0 and lineage.num_rows == 0
     assert golden.schema == GOLDEN_CUSTOMERS and lineage.schema == LINEAGE
+
+
+def test_unmapped_source_columns_are_kept_in_the_lineage() -> None:
+    rows = [member("G1", "web:1", extra='{"utm_source": "yandex", "message": "", "page": "/sale"}'),
+            member("G1", "crm:1", extra='{"Менеджер": "Оля"}'),
+            member("G2", "crm:2", extra=None), member("G3", "crm:3", extra="not json")]
+    _, lineage = run(rows)
+    extras = sorted((r["golden_id"], r["attribute"], r["value"], r["record_key"], r["rule"])
+                    for r in lineage if r["attribute"].startswith("extra."))
+    assert extras == [("G1", "extra.page", "/sale", "web:1", "source_extra"),
+                      ("G1", "extra.utm_source", "yandex", "web:1", "source_extra"),
+                      ("G1", "extra.Менеджер", "Оля", "crm:1", "source_extra")]
