@@ -245,7 +245,7 @@ def _rows(draws: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(member_st, min_size=1, max_size=12), st.sampled_from(list(DEFAULT_SURVIVORSHIP["name"]) +
                                                                       ["most_recent", "most_frequent"]),
        st.randoms(use_true_random=False))
